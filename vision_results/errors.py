@@ -1,0 +1,35 @@
+"""The one exception hierarchy of vision-results.
+
+Every error the package raises on purpose is a :class:`VisionResultsError`, so
+``except vr.VisionResultsError`` catches them all; the subclasses say which part
+of the work failed and their messages say what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class VisionResultsError(Exception):
+    """Base class of every error raised by vision-results."""
+
+
+class SourceError(VisionResultsError):
+    """The SOURCE cannot be read: missing folder, unknown scheme, no access."""
+
+
+class ShardError(VisionResultsError):
+    """One shard is not valid JSON or not a Vision response.
+
+    ``shard`` names the file or object, ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, shard: str, reason: str) -> None:
+        self.shard = shard
+        self.reason = reason
+        super().__init__(
+            f"{shard}: {reason}. Fix or remove this shard, or pass --on-error skip "
+            "(on_error='skip') to export the rest and list it in the report."
+        )
+
+
+class DestinationError(VisionResultsError):
+    """The DEST folder cannot be written as asked (it exists, or is a file)."""

@@ -1,0 +1,125 @@
+"""``export``: SOURCE -> ``DEST/<table>/part-*.parquet`` plus ``DEST/_export.json``.
+
+The command line and the notebook API both end up here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from tqdm.auto import tqdm
+
+from vision_results.errors import ShardError, VisionResultsError
+from vision_results.report import ExportReport, ShardRecord, Skipped
+from vision_results.source import EXPORT_RECORD, open_source
+from vision_results.stream import DEFAULT_WORKERS, stream_shards
+from vision_results.tables import SCHEMAS, TABLE_NAMES
+from vision_results.writer import StagedDestination, TableWriter
+
+OnError = Literal["raise", "skip"]
+
+
+def check_tables(tables: Iterable[str] | None) -> list[str]:
+    """The asked-for table names in reference order; all when None."""
+    if tables is None:
+        return list(TABLE_NAMES)
+    wanted = set(tables)
+    unknown = wanted - set(TABLE_NAMES)
+    if unknown:
+        raise VisionResultsError(
+            f"unknown table(s): {', '.join(sorted(unknown))}. Known: {', '.join(TABLE_NAMES)}."
+        )
+    return [name for name in TABLE_NAMES if name in wanted]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: the parser's allocations would trigger collections that
+    rescan every live object, several times slower (performance-notes.md).
+    The JSON trees have no cycles, so reference counting frees them anyway."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def export(
+    source: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    *,
+    tables: Iterable[str] | None = None,
+    on_error: OnError = "raise",
+    workers: int = DEFAULT_WORKERS,
+    overwrite: bool = False,
+    client: Any = None,
+    progress: bool | None = None,
+) -> ExportReport:
+    """Export every Vision response under SOURCE to Parquet tables in DEST.
+
+    ``on_error="raise"`` stops at the first bad shard with a :class:`ShardError`
+    and leaves nothing under DEST; ``"skip"`` goes on and lists the shard and
+    the reason in the report. ``progress=None`` shows a bar on a terminal only.
+    """
+    if on_error not in ("raise", "skip"):
+        raise VisionResultsError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    names = check_tables(tables)
+    started = time.perf_counter()
+    reader = open_source(source, client=client)
+    listing = reader.list()
+    report = ExportReport(
+        source=listing.source,
+        tables=names,
+        ignored_objects=[Skipped(name, reason) for name, reason in listing.ignored],
+    )
+    with StagedDestination(Path(dest), overwrite=overwrite) as staging:
+        writers = {name: TableWriter(staging / name, SCHEMAS[name]) for name in names}
+        bar = tqdm(
+            total=len(listing.shards),
+            unit="shard",
+            desc="export",
+            dynamic_ncols=True,
+            disable=None if progress is None else not progress,
+        )
+        results = stream_shards(reader, listing.shards, names, workers=workers)
+        with bar, closing(results), _gc_paused():
+            for result in results:
+                if result.error is not None:
+                    if on_error == "raise":
+                        raise result.error
+                    reason = (
+                        result.error.reason
+                        if isinstance(result.error, ShardError)
+                        else str(result.error)
+                    )
+                    report.skipped_shards.append(Skipped(result.shard.name, reason))
+                else:
+                    for name, table in result.tables.items():
+                        writers[name].write(table)
+                    shard = result.shard
+                    report.shards.append(
+                        ShardRecord(
+                            shard.name,
+                            shard.location,
+                            shard.size,
+                            shard.generation,
+                            result.responses,
+                        )
+                    )
+                    report.images += result.responses
+                    report.errors += result.errors
+                    report.bytes_read += result.nbytes
+                bar.update()
+                bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
+        report.rows = {name: writer.close() for name, writer in writers.items()}
+        report.seconds = time.perf_counter() - started
+        (staging / EXPORT_RECORD).write_bytes(report.to_json())
+    return report

@@ -1,0 +1,116 @@
+"""From a shard's bytes to its responses, each with its join key.
+
+Accepted shapes (see docs/tables.md, "What is read"):
+
+- an image-job shard ``{"responses": [AnnotateImageResponse, ...]}``, also without
+  ``context`` (a synchronous ``images:annotate`` answer saved to a file);
+- a file-job shard ``{"inputConfig": ..., "responses": [...]}`` whose responses'
+  ``context`` carries ``pageNumber``; a synchronous ``files:annotate`` answer
+  (``{"responses": [{"responses": [...]}]}``) is unpacked the same way;
+- one bare AnnotateImageResponse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from vision_results.errors import ShardError
+
+Response = dict[str, Any]
+
+RESPONSE_FIELDS = frozenset(
+    {
+        "faceAnnotations",
+        "landmarkAnnotations",
+        "logoAnnotations",
+        "labelAnnotations",
+        "localizedObjectAnnotations",
+        "textAnnotations",
+        "fullTextAnnotation",
+        "safeSearchAnnotation",
+        "imagePropertiesAnnotation",
+        "cropHintsAnnotation",
+        "webDetection",
+        "productSearchResults",
+        "context",
+        "error",
+    }
+)
+
+
+@dataclass
+class ParsedShard:
+    """The responses of one shard, in order, with their ``uri`` and ``page_number``.
+
+    ``response_index`` of a response is its position in these lists.
+    """
+
+    shard: str
+    uris: list[str] = field(default_factory=list)
+    pages: list[int | None] = field(default_factory=list)
+    responses: list[Response] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.responses)
+
+
+def _object(value: Any, shard: str, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ShardError(shard, f"{where} is {type(value).__name__}, expected a JSON object")
+    return value
+
+
+def _add(parsed: ParsedShard, response: Response, fallback_uri: str) -> None:
+    context = response.get("context") or {}
+    parsed.uris.append(context.get("uri") or fallback_uri)
+    # proto3: page 0 means "not set"; image jobs have no page.
+    parsed.pages.append(context.get("pageNumber") or None)
+    parsed.responses.append(response)
+
+
+def _add_file_response(
+    parsed: ParsedShard, file_response: dict[str, Any], location: str, where: str
+) -> None:
+    input_config = file_response.get("inputConfig") or {}
+    fallback = (input_config.get("gcsSource") or {}).get("uri") or location
+    responses = file_response.get("responses") or []
+    if not isinstance(responses, list):
+        raise ShardError(parsed.shard, f"{where}responses is not a list")
+    for index, item in enumerate(responses):
+        item = _object(item, parsed.shard, f"{where}responses[{index}]")
+        if isinstance(item.get("responses"), list):
+            _add_file_response(parsed, item, location, f"{where}responses[{index}].")
+        else:
+            _add(parsed, item, fallback)
+
+
+def parse_shard(data: bytes, shard: str, location: str) -> ParsedShard:
+    """Parse one shard. ``shard`` is its name in tables, ``location`` its address.
+
+    Raises :class:`ShardError` naming the shard when the bytes are not JSON or
+    not a Vision response. Unknown fields are kept in the dicts and ignored later.
+    """
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ShardError(location, f"not valid JSON ({exc})") from None
+    parsed = ParsedShard(shard)
+    if isinstance(document, dict) and isinstance(document.get("responses"), list):
+        _add_file_response(parsed, document, location, "")
+    elif isinstance(document, dict) and (not document or RESPONSE_FIELDS & document.keys()):
+        _add(parsed, document, location)
+    else:
+        found = (
+            f"an object with keys {sorted(document)[:5]}"
+            if isinstance(document, dict)
+            else f"a JSON {type(document).__name__}"
+        )
+        raise ShardError(
+            location,
+            f'not a Vision response: expected {{"responses": [...]}} or one '
+            f"AnnotateImageResponse, found {found}",
+        )
+    return parsed

@@ -1,0 +1,83 @@
+"""What an export did: every shard read, everything skipped, rows per table.
+
+The same record is printed as the command's summary, written as
+``DEST/_export.json`` and returned to Python callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from vision_results import __version__
+
+
+@dataclass
+class ShardRecord:
+    name: str
+    location: str
+    size: int
+    generation: int | None
+    responses: int
+
+
+@dataclass
+class Skipped:
+    name: str
+    reason: str
+
+
+@dataclass
+class ExportReport:
+    source: str
+    tables: list[str]
+    shards: list[ShardRecord] = field(default_factory=list)
+    skipped_shards: list[Skipped] = field(default_factory=list)
+    ignored_objects: list[Skipped] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    images: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    version: str = __version__
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ExportReport:
+        raw: dict[str, Any] = orjson.loads(data)
+        raw["shards"] = [ShardRecord(**s) for s in raw["shards"]]
+        raw["skipped_shards"] = [Skipped(**s) for s in raw["skipped_shards"]]
+        raw["ignored_objects"] = [Skipped(**s) for s in raw["ignored_objects"]]
+        return cls(**raw)
+
+    def summary(self) -> str:
+        """A few lines for a person: what was read, what was left out, how fast."""
+        lines = [
+            f"source   {self.source}",
+            f"read     {len(self.shards)} shards, {self.bytes_read / 1e6:.1f} MB in "
+            f"{self.seconds:.1f} s ({self.mb_per_second:.1f} MB/s)",
+            f"images   {self.images} responses, {self.errors} with an error",
+        ]
+        width = max((len(name) for name in self.rows), default=0)
+        lines += [f"  {name:<{width}}  {rows:>12,} rows" for name, rows in self.rows.items()]
+        if self.skipped_shards:
+            lines.append(
+                f"SKIPPED  {len(self.skipped_shards)} bad shards (their rows are missing):"
+            )
+            lines += [f"  {s.name}: {s.reason}" for s in self.skipped_shards]
+        if self.ignored_objects:
+            lines.append(
+                f"ignored  {len(self.ignored_objects)} objects that are not Vision output:"
+            )
+            lines += [f"  {s.name} ({s.reason})" for s in self.ignored_objects[:10]]
+            if len(self.ignored_objects) > 10:
+                lines.append(f"  ... and {len(self.ignored_objects) - 10} more (see _export.json)")
+        return "\n".join(lines)

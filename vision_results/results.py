@@ -1,0 +1,135 @@
+"""The notebook API: ``res = vr.open(SOURCE)``, then ``res.labels``, ``res.ocr_words``, ...
+
+:func:`open` reads every shard once, up front and with a progress bar, into a
+local Parquet cache (the same files ``export`` writes). Table attributes then
+only read that cache: no network call hides behind an attribute, and reading
+a second table does not download or parse anything again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from vision_results.errors import VisionResultsError
+from vision_results.export import OnError, export
+from vision_results.report import ExportReport
+from vision_results.stream import DEFAULT_WORKERS
+from vision_results.writer import StagedDestination
+
+
+class Results:
+    """Tables of one SOURCE, cached as Parquet under :attr:`path`."""
+
+    def __init__(self, path: Path, report: ExportReport) -> None:
+        self.path = path
+        self.report = report
+
+    def __repr__(self) -> str:
+        return f"<vision_results.Results of {self.report.source}>\n{self.report.summary()}"
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.report.tables)
+
+    def dataset(self, name: str) -> ds.Dataset:
+        """The table as a ``pyarrow.dataset`` (for filters and column selection)."""
+        if name not in self.report.tables:
+            raise VisionResultsError(
+                f"table {name!r} was not read; open the source with tables=[..., {name!r}]. "
+                f"Read: {', '.join(self.report.tables)}."
+            )
+        return ds.dataset(self.path / name, format="parquet")
+
+    def table(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """One table as a DataFrame with pyarrow-backed dtypes."""
+        arrow = self.dataset(name).to_table(columns=None if columns is None else list(columns))
+        frame: pd.DataFrame = arrow.to_pandas(types_mapper=pd.ArrowDtype)
+        return frame
+
+    def to_parquet(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the tables as ``export`` does: ``DEST/<table>/part-*.parquet`` and
+        ``DEST/_export.json`` (copied from the cache, not read again)."""
+        target = Path(dest)
+        with StagedDestination(target, overwrite=overwrite) as staging:
+            shutil.copytree(self.path, staging, dirs_exist_ok=True)
+        return target
+
+    @property
+    def images(self) -> pd.DataFrame:
+        return self.table("images")
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        return self.table("labels")
+
+    @property
+    def text_annotations(self) -> pd.DataFrame:
+        return self.table("text_annotations")
+
+    @property
+    def ocr_pages(self) -> pd.DataFrame:
+        return self.table("ocr_pages")
+
+    @property
+    def ocr_blocks(self) -> pd.DataFrame:
+        return self.table("ocr_blocks")
+
+    @property
+    def ocr_paragraphs(self) -> pd.DataFrame:
+        return self.table("ocr_paragraphs")
+
+    @property
+    def ocr_lines(self) -> pd.DataFrame:
+        return self.table("ocr_lines")
+
+    @property
+    def ocr_words(self) -> pd.DataFrame:
+        return self.table("ocr_words")
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.table("errors")
+
+
+def open(
+    source: str | os.PathLike[str],
+    *,
+    tables: Iterable[str] | None = None,
+    on_error: OnError = "raise",
+    workers: int = DEFAULT_WORKERS,
+    client: Any = None,
+    progress: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Results:
+    """Read SOURCE (``gs://bucket/prefix``, a folder or a file) into :class:`Results`.
+
+    The cache lives in a temporary folder (under ``cache_dir`` if given) and is
+    removed when the Results object is garbage collected.
+    """
+    root = Path(tempfile.mkdtemp(prefix="vision-results-", dir=cache_dir))
+    path = root / "tables"
+    try:
+        report = export(
+            source,
+            path,
+            tables=tables,
+            on_error=on_error,
+            workers=workers,
+            client=client,
+            progress=progress,
+        )
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    results = Results(path, report)
+    weakref.finalize(results, shutil.rmtree, root, True)
+    return results

@@ -1,0 +1,204 @@
+"""Where shards come from: the only module that touches storage for reading.
+
+A SOURCE is a ``gs://bucket/prefix``, a local folder, or one local file.
+:func:`open_source` turns it into a :class:`Source` that lists the shards under
+it (:meth:`Source.list`) and reads one shard's bytes (:meth:`Source.read`).
+Everything after this module works on bytes and is pure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from google.api_core.exceptions import GoogleAPIError
+from google.auth.exceptions import DefaultCredentialsError
+
+from vision_results.errors import SourceError
+
+SHARD_NAME = re.compile(r"output-(\d+)-to-(\d+)\.json$")
+EXPORT_RECORD = "_export.json"
+DEFAULT_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One output file of a Vision job.
+
+    ``name`` is the path relative to the SOURCE (the ``shard`` column of every
+    table), so a ``gs://`` prefix and a local copy of it give identical tables;
+    ``location`` is the full address.
+    """
+
+    name: str
+    location: str
+    size: int
+    generation: int | None = None
+
+
+@dataclass
+class Listing:
+    """What a SOURCE holds: the shards in reading order, and what was left out."""
+
+    source: str
+    shards: list[Shard] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Source(Protocol):
+    """A place to list and read shards from."""
+
+    location: str
+
+    def list(self) -> Listing: ...
+
+    def read(self, shard: Shard) -> bytes: ...
+
+
+def shard_order(name: str) -> tuple[str, int, int, str]:
+    """Sort key: folder, then the numbers of ``output-N-to-M`` (never the string)."""
+    folder, _, base = name.rpartition("/")
+    match = SHARD_NAME.search(base)
+    first, last = (int(match[1]), int(match[2])) if match else (0, 0)
+    return folder, first, last, name
+
+
+def classify(name: str, size: int) -> str | None:
+    """Why an object under the SOURCE is not read, or None when it is a shard."""
+    if name.endswith("/"):
+        return "folder placeholder"
+    base = name.rpartition("/")[2]
+    if base == EXPORT_RECORD:
+        return "export record of vision-results, not Vision output"
+    if not SHARD_NAME.search(base):
+        return "name is not output-N-to-M.json"
+    return None
+
+
+def _sorted_listing(source: str, entries: list[tuple[Shard, str | None]]) -> Listing:
+    listing = Listing(source)
+    for shard, reason in entries:
+        if reason is None:
+            listing.shards.append(shard)
+        else:
+            listing.ignored.append((shard.name, reason))
+    listing.shards.sort(key=lambda s: shard_order(s.name))
+    listing.ignored.sort()
+    return listing
+
+
+class LocalSource:
+    """A folder (walked recursively, like a GCS prefix) or a single file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+
+    def list(self) -> Listing:
+        if self.path.is_file():
+            # A file named on the command line is read whatever its name.
+            shard = Shard(self.path.name, str(self.path), self.path.stat().st_size)
+            return Listing(self.location, [shard])
+        if not self.path.is_dir():
+            raise SourceError(f"{self.path}: no such file or folder. Check the SOURCE path.")
+        entries = []
+        for path in self.path.rglob("*"):
+            if path.is_dir():
+                continue
+            name = path.relative_to(self.path).as_posix()
+            size = path.stat().st_size
+            entries.append((Shard(name, str(path), size), classify(name, size)))
+        return _sorted_listing(self.location, entries)
+
+    def read(self, shard: Shard) -> bytes:
+        try:
+            return Path(shard.location).read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{shard.location}: cannot read ({exc.strerror})") from exc
+
+
+class GcsSource:
+    """Objects under ``gs://bucket/prefix``, listed with paging, read by generation."""
+
+    def __init__(
+        self,
+        url: str,
+        client: Any,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        retry: Any = None,
+    ) -> None:
+        bucket, _, prefix = url.removeprefix("gs://").partition("/")
+        if not bucket:
+            raise SourceError(f"{url}: no bucket name. Write gs://BUCKET/PREFIX.")
+        self.location = url
+        self.bucket_name = bucket
+        self.prefix = prefix
+        self.client = client
+        self.page_size = page_size
+        self.retry = retry
+
+    def list(self) -> Listing:
+        entries = []
+        try:
+            blobs = self.client.list_blobs(
+                self.bucket_name, prefix=self.prefix or None, page_size=self.page_size
+            )
+            for blob in blobs:
+                name = blob.name[len(self.prefix) :].lstrip("/") or blob.name
+                shard = Shard(
+                    name, f"gs://{self.bucket_name}/{blob.name}", blob.size or 0, blob.generation
+                )
+                entries.append((shard, classify(name, shard.size)))
+        except GoogleAPIError as exc:
+            raise SourceError(f"{self.location}: cannot list objects ({exc})") from exc
+        if not entries:
+            raise SourceError(
+                f"{self.location}: no objects under this prefix. Check the bucket and prefix "
+                "(the job's outputConfig.gcsDestination.uri)."
+            )
+        return _sorted_listing(self.location, entries)
+
+    def read(self, shard: Shard) -> bytes:
+        object_name = shard.location.removeprefix(f"gs://{self.bucket_name}/")
+        blob = self.client.bucket(self.bucket_name).blob(object_name, generation=shard.generation)
+        kwargs = {} if self.retry is None else {"retry": self.retry}
+        try:
+            data: bytes = blob.download_as_bytes(checksum="auto", **kwargs)
+        except GoogleAPIError as exc:
+            raise SourceError(f"{shard.location}: download failed ({exc})") from exc
+        return data
+
+
+def storage_client() -> Any:
+    """Build the Cloud Storage client: the one place this package does so.
+
+    With ``STORAGE_EMULATOR_HOST`` set (a local emulator), no credentials are
+    needed; otherwise Application Default Credentials are used.
+    """
+    from google.cloud import storage
+
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project="vision-results", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    try:
+        return storage.Client()
+    except DefaultCredentialsError as exc:
+        raise SourceError(
+            "no Google Cloud credentials found. Run `gcloud auth application-default login` "
+            "or set GOOGLE_APPLICATION_CREDENTIALS, or pass a storage client."
+        ) from exc
+
+
+def open_source(location: str | os.PathLike[str], *, client: Any = None) -> Source:
+    """Turn a SOURCE string (or path) into a :class:`Source`."""
+    text = os.fspath(location)
+    if text.startswith("gs://"):
+        return GcsSource(text, client if client is not None else storage_client())
+    if "://" in text:
+        raise SourceError(f"{text}: unsupported scheme. Use gs://BUCKET/PREFIX or a local path.")
+    return LocalSource(Path(text))

@@ -1,0 +1,61 @@
+"""The ``errors`` table: one row per response that carries an ``error``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from vision_results.parse import ParsedShard
+from vision_results.tables._common import Columns, table_schema
+
+# google.rpc.Code, by number.
+GRPC_STATUS = (
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+)
+
+SCHEMA = table_schema(
+    pa.field("code", pa.int32()),
+    pa.field("status", pa.string()),
+    pa.field("message", pa.string()),
+)
+
+
+def response_error(response: dict[str, Any]) -> dict[str, Any] | None:
+    """The response's error, or None; an all-default ``{"code": 0}`` is no error."""
+    error = response.get("error")
+    if error and (error.get("code") or error.get("message")):
+        return dict(error)
+    return None
+
+
+def status_name(code: int) -> str:
+    return GRPC_STATUS[code] if 0 <= code < len(GRPC_STATUS) else str(code)
+
+
+def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
+    cols = Columns(SCHEMA)
+    for index, response in enumerate(parsed.responses):
+        error = response_error(response)
+        if error is None:
+            continue
+        code = error.get("code", 0)
+        cols.key(parsed, index)
+        cols.add(code=code, status=status_name(code), message=error.get("message") or None)
+    return {"errors": cols.table()}

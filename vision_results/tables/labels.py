@@ -1,0 +1,31 @@
+"""The ``labels`` table: ``labelAnnotations``, one row per label, in response order."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from vision_results.parse import ParsedShard
+from vision_results.tables._common import Columns, table_schema
+
+SCHEMA = table_schema(
+    pa.field("rank", pa.int32(), nullable=False),
+    pa.field("mid", pa.string()),
+    pa.field("description", pa.string()),
+    pa.field("score", pa.float64()),
+    pa.field("topicality", pa.float64()),
+)
+
+
+def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
+    cols = Columns(SCHEMA)
+    for index, response in enumerate(parsed.responses):
+        for rank, label in enumerate(response.get("labelAnnotations") or ()):
+            cols.key(parsed, index)
+            cols.add(
+                rank=rank,
+                mid=label.get("mid") or None,
+                description=label.get("description") or None,
+                score=label.get("score", 0.0),
+                topicality=label.get("topicality", 0.0),
+            )
+    return {"labels": cols.table()}

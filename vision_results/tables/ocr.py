@@ -1,0 +1,259 @@
+"""The OCR tables from ``fullTextAnnotation``: pages, blocks, paragraphs, lines, words.
+
+Vision returns no lines; they are rebuilt from the break after each word's last
+symbol: ``EOL_SURE_SPACE``, ``LINE_BREAK`` and ``HYPHEN`` end a line, ``SPACE``
+and ``SURE_SPACE`` separate words, no break joins words (Japanese, Chinese).
+Text at every level is rebuilt from the symbols with exactly those separators, so
+a page's ``text`` reads as ``fullTextAnnotation.text`` does (trailing newline
+aside). A ``HYPHEN`` break is a hyphen the symbols do not contain: it is added
+to the line's and the page's text, not to the word's.
+
+Symbols themselves get no table (their boxes are most of the JSON and few
+users need them); their text is in ``ocr_words.text``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+
+from vision_results.parse import ParsedShard
+from vision_results.tables._common import (
+    BOX_FIELDS,
+    Columns,
+    box,
+    enum_name,
+    table_schema,
+    top_language,
+)
+
+BREAK_TYPES = ("UNKNOWN", "SPACE", "SURE_SPACE", "EOL_SURE_SPACE", "HYPHEN", "LINE_BREAK")
+BLOCK_TYPES = ("UNKNOWN", "TEXT", "TABLE", "PICTURE", "RULER", "BARCODE")
+SEPARATOR = {
+    "SPACE": " ",
+    "SURE_SPACE": " ",
+    "EOL_SURE_SPACE": "\n",
+    "LINE_BREAK": "\n",
+    "HYPHEN": "-\n",
+}
+LINE_ENDS = frozenset({"EOL_SURE_SPACE", "LINE_BREAK", "HYPHEN"})
+TRAILING = " \n"
+
+_PAGE = [pa.field("page_index", pa.int32(), nullable=False)]
+_BLOCK = [*_PAGE, pa.field("block_index", pa.int32(), nullable=False)]
+_PARAGRAPH = [*_BLOCK, pa.field("paragraph_index", pa.int32(), nullable=False)]
+_LINE = [*_PARAGRAPH, pa.field("line_index", pa.int32(), nullable=False)]
+_TEXT = [
+    pa.field("text", pa.string()),
+    pa.field("confidence", pa.float64()),
+    pa.field("language", pa.string()),
+]
+_BOUNDS = BOX_FIELDS[:4]
+
+PAGES = table_schema(*_PAGE, pa.field("width", pa.int32()), pa.field("height", pa.int32()), *_TEXT)
+BLOCKS = table_schema(*_BLOCK, pa.field("block_type", pa.string()), *_TEXT, *BOX_FIELDS)
+PARAGRAPHS = table_schema(*_PARAGRAPH, *_TEXT, *BOX_FIELDS)
+LINES = table_schema(*_LINE, pa.field("n_words", pa.int32()), *_TEXT, *_BOUNDS)
+WORDS = table_schema(
+    *_LINE,
+    pa.field("word_index", pa.int32(), nullable=False),
+    *_TEXT,
+    pa.field("break_type", pa.string()),
+    *BOX_FIELDS,
+)
+SCHEMAS = {
+    "ocr_pages": PAGES,
+    "ocr_blocks": BLOCKS,
+    "ocr_paragraphs": PARAGRAPHS,
+    "ocr_lines": LINES,
+    "ocr_words": WORDS,
+}
+
+
+def page_size(response: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Width and height of the first OCR page, when the response has one."""
+    pages = (response.get("fullTextAnnotation") or {}).get("pages")
+    if not pages:
+        return None, None
+    return pages[0].get("width") or None, pages[0].get("height") or None
+
+
+def word_breaks(word: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The break before the word (a prefix break) and the break after it."""
+    symbols = word.get("symbols")
+    if not symbols:
+        return None, None
+    before = after = None
+    first = (symbols[0].get("property") or {}).get("detectedBreak")
+    if first and first.get("isPrefix"):
+        before = enum_name(first.get("type"), BREAK_TYPES)
+    last = (symbols[-1].get("property") or {}).get("detectedBreak")
+    if last and not last.get("isPrefix"):
+        after = enum_name(last.get("type"), BREAK_TYPES)
+    return before, after
+
+
+def count_lines(paragraph: dict[str, Any]) -> int:
+    """How many lines a paragraph's words make (see the module docstring)."""
+    lines, open_line = 0, False
+    for word in paragraph.get("words") or ():
+        before, after = word_breaks(word)
+        if before in LINE_ENDS and open_line:
+            lines += 1
+        open_line = after not in LINE_ENDS
+        if not open_line:
+            lines += 1
+    return lines + open_line
+
+
+class _Line:
+    """Words gathered into the current line of a paragraph."""
+
+    __slots__ = ("confidences", "languages", "pieces", "xs", "ys")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.confidences: list[float] = []
+        self.languages: list[str] = []
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+
+
+class _Builder:
+    """Walks one response's pages and appends rows to the five tables."""
+
+    def __init__(self, parsed: ParsedShard) -> None:
+        self.parsed = parsed
+        self.pages, self.blocks, self.paragraphs, self.lines, self.words = (
+            Columns(schema) for schema in SCHEMAS.values()
+        )
+
+    def response(self, index: int, annotation: dict[str, Any]) -> None:
+        for page_index, page in enumerate(annotation.get("pages") or ()):
+            width, height = page.get("width") or None, page.get("height") or None
+            page_text: list[str] = []
+            for block_index, block in enumerate(page.get("blocks") or ()):
+                block_text: list[str] = []
+                for paragraph_index, paragraph in enumerate(block.get("paragraphs") or ()):
+                    where = (page_index, block_index, paragraph_index)
+                    text = self.paragraph(index, where, paragraph, width, height)
+                    self.paragraphs.key(self.parsed, index)
+                    self.paragraphs.add(
+                        page_index=page_index,
+                        block_index=block_index,
+                        paragraph_index=paragraph_index,
+                    )
+                    self._text_row(self.paragraphs, paragraph, text)
+                    self.paragraphs.add_box(box(paragraph.get("boundingBox"), width, height))
+                    block_text.append(text)
+                text = "".join(block_text)
+                self.blocks.key(self.parsed, index)
+                self.blocks.add(
+                    page_index=page_index,
+                    block_index=block_index,
+                    block_type=enum_name(block.get("blockType"), BLOCK_TYPES),
+                )
+                self._text_row(self.blocks, block, text)
+                self.blocks.add_box(box(block.get("boundingBox"), width, height))
+                page_text.append(text)
+            self.pages.key(self.parsed, index)
+            self.pages.add(page_index=page_index, width=width, height=height)
+            self._text_row(self.pages, page, "".join(page_text))
+
+    @staticmethod
+    def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
+        cols.add(
+            text=raw_text.rstrip(TRAILING) or None,
+            confidence=element.get("confidence", 0.0),
+            language=top_language(element.get("property")),
+        )
+
+    def paragraph(
+        self,
+        index: int,
+        where: tuple[int, int, int],
+        paragraph: dict[str, Any],
+        width: int | None,
+        height: int | None,
+    ) -> str:
+        """Append the paragraph's words and lines; return its raw text."""
+        text: list[str] = []
+        line, line_index = _Line(), 0
+        words = self.words.data
+        for word_index, word in enumerate(paragraph.get("words") or ()):
+            before, after = word_breaks(word)
+            if before in LINE_ENDS and line.pieces:
+                self._line(index, where, line_index, line)
+                line, line_index = _Line(), line_index + 1
+            if before:
+                text.append(SEPARATOR.get(before, ""))
+            word_text = "".join(s.get("text", "") for s in word.get("symbols") or ())
+            confidence = word.get("confidence", 0.0)
+            language = top_language(word.get("property"))
+            bounds = box(word.get("boundingBox"), width, height)
+            self.words.key(self.parsed, index)
+            for name, value in zip(
+                ("page_index", "block_index", "paragraph_index"), where, strict=True
+            ):
+                words[name].append(value)
+            words["line_index"].append(line_index)
+            words["word_index"].append(word_index)
+            words["text"].append(word_text or None)
+            words["confidence"].append(confidence)
+            words["language"].append(language)
+            words["break_type"].append(after)
+            self.words.add_box(bounds)
+
+            separator = SEPARATOR.get(after, "") if after else ""
+            text.append(word_text + separator)
+            line.pieces.append(word_text + ("-" if after == "HYPHEN" else separator))
+            line.confidences.append(confidence)
+            if language:
+                line.languages.append(language)
+            x_min, y_min, x_max, y_max = bounds[:4]
+            if x_min is not None and y_min is not None and x_max is not None and y_max is not None:
+                line.xs += (x_min, x_max)
+                line.ys += (y_min, y_max)
+            if after in LINE_ENDS:
+                self._line(index, where, line_index, line)
+                line, line_index = _Line(), line_index + 1
+        if line.pieces:
+            self._line(index, where, line_index, line)
+        return "".join(text)
+
+    def _line(self, index: int, where: tuple[int, int, int], line_index: int, line: _Line) -> None:
+        page_index, block_index, paragraph_index = where
+        languages = Counter(line.languages).most_common(1)
+        self.lines.key(self.parsed, index)
+        self.lines.add(
+            page_index=page_index,
+            block_index=block_index,
+            paragraph_index=paragraph_index,
+            line_index=line_index,
+            n_words=len(line.pieces),
+            text="".join(line.pieces).rstrip(" \n") or None,
+            confidence=sum(line.confidences) / len(line.confidences),
+            language=languages[0][0] if languages else None,
+            x_min=min(line.xs, default=None),
+            y_min=min(line.ys, default=None),
+            x_max=max(line.xs, default=None),
+            y_max=max(line.ys, default=None),
+        )
+
+
+def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
+    builder = _Builder(parsed)
+    for index, response in enumerate(parsed.responses):
+        annotation = response.get("fullTextAnnotation")
+        if annotation:
+            builder.response(index, annotation)
+    return {
+        name: cols.table()
+        for name, cols in zip(
+            SCHEMAS,
+            (builder.pages, builder.blocks, builder.paragraphs, builder.lines, builder.words),
+            strict=True,
+        )
+    }

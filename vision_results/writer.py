@@ -1,0 +1,123 @@
+"""Writing tables: buffered Parquet parts, staged so that no file appears half-written.
+
+An export is written into a hidden staging folder beside DEST and renamed to
+DEST only when every table is closed; a killed export leaves the staging folder
+(named ``.DEST.partial-*``) and never a file under a final name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vision_results.errors import DestinationError
+
+ROWS_PER_GROUP = 128_000
+BYTES_PER_GROUP = 64 << 20
+ROWS_PER_FILE = 16_000_000
+
+
+class TableWriter:
+    """One table's ``part-NNNNN.parquet`` files (zstd) in one folder.
+
+    Small per-shard tables are buffered into row groups of up to
+    ``rows_per_group`` rows (or ``BYTES_PER_GROUP`` bytes); a new part file is
+    started every ``rows_per_file`` rows.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        schema: pa.Schema,
+        *,
+        rows_per_group: int = ROWS_PER_GROUP,
+        rows_per_file: int = ROWS_PER_FILE,
+    ) -> None:
+        self.folder = folder
+        self.schema = schema
+        self.rows_per_group = rows_per_group
+        self.rows_per_file = rows_per_file
+        self.rows = 0
+        self._buffer: list[pa.Table] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._file_rows = 0
+        self._parts = 0
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        self._buffer.append(table)
+        self._buffered_rows += table.num_rows
+        self._buffered_bytes += table.nbytes
+        self.rows += table.num_rows
+        if self._buffered_rows >= self.rows_per_group or self._buffered_bytes >= BYTES_PER_GROUP:
+            self._flush()
+
+    def _open(self) -> pq.ParquetWriter:
+        if self._writer is None or self._file_rows >= self.rows_per_file:
+            if self._writer is not None:
+                self._writer.close()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"part-{self._parts:05d}.parquet"
+            self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+            self._parts += 1
+            self._file_rows = 0
+        return self._writer
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        table = pa.concat_tables(self._buffer)
+        self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+        self._open().write_table(table, row_group_size=self.rows_per_group)
+        self._file_rows += table.num_rows
+
+    def close(self) -> int:
+        """Write what is buffered (an empty table still gets one file); return the rows."""
+        self._flush()
+        self._open().close()
+        return self.rows
+
+
+class StagedDestination:
+    """A context manager giving a staging folder that becomes DEST on success."""
+
+    def __init__(self, dest: Path, *, overwrite: bool = False) -> None:
+        self.dest = dest
+        self.overwrite = overwrite
+        if dest.exists() and not overwrite:
+            raise DestinationError(
+                f"{dest} already exists. Choose another DEST or pass --overwrite "
+                "(overwrite=True) to replace it."
+            )
+        if dest.exists() and not dest.is_dir():
+            raise DestinationError(f"{dest} is a file; DEST must be a folder.")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+
+    def __enter__(self) -> Path:
+        return self.staging
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        old = None
+        if self.dest.exists():
+            old = self.dest.with_name(f".{self.dest.name}.old-{self.staging.name[-8:]}")
+            self.dest.rename(old)
+        self.staging.rename(self.dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
