@@ -73,3 +73,7 @@ def export_command(
     if not quiet:
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,10 @@ class ShardError(VisionResultsError):
             "(on_error='skip') to export the rest and list it in the report."
         )
 
+    def __reduce__(self) -> tuple[type[ShardError], tuple[str, str]]:
+        # Raised in parser processes: rebuild from both arguments, not the message.
+        return ShardError, (self.shard, self.reason)
+
 
 class DestinationError(VisionResultsError):
     """The DEST folder cannot be written as asked (it exists, or is a file)."""

@@ -8,17 +8,24 @@ from __future__ import annotations
 import gc
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from tqdm.auto import tqdm
+from tqdm.std import TqdmWarning
+
+with warnings.catch_warnings():
+    # tqdm.auto draws a widget in Jupyter (with the [notebook] extra) and text
+    # elsewhere; its notices about which it chose are noise for our users.
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
 
 from vision_results.errors import ShardError, VisionResultsError
 from vision_results.report import ExportReport, ShardRecord, Skipped
-from vision_results.source import EXPORT_RECORD, open_source
-from vision_results.stream import DEFAULT_WORKERS, stream_shards
+from vision_results.source import EXPORT_RECORD, Source, open_source
+from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards
 from vision_results.tables import SCHEMAS, TABLE_NAMES
 from vision_results.writer import StagedDestination, TableWriter
 
@@ -53,12 +60,13 @@ def _gc_paused() -> Iterator[None]:
 
 
 def export(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Source,
     dest: str | os.PathLike[str],
     *,
     tables: Iterable[str] | None = None,
     on_error: OnError = "raise",
     workers: int = DEFAULT_WORKERS,
+    processes: int | None = None,
     overwrite: bool = False,
     client: Any = None,
     progress: bool | None = None,
@@ -67,7 +75,12 @@ def export(
 
     ``on_error="raise"`` stops at the first bad shard with a :class:`ShardError`
     and leaves nothing under DEST; ``"skip"`` goes on and lists the shard and
-    the reason in the report. ``progress=None`` shows a bar on a terminal only.
+    the reason in the report. ``workers`` shards are downloaded at once;
+    ``processes`` parse them (0: parse in the download threads; None: one per
+    core when the source holds 64 MB or more). ``progress=None`` shows a bar on
+    a terminal only.
+    SOURCE may also be a ready :class:`~vision_results.source.Source`, e.g.
+    ``GcsSource(url, client, retry=...)`` to choose how downloads are retried.
     """
     if on_error not in ("raise", "skip"):
         raise VisionResultsError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -89,7 +102,9 @@ def export(
             dynamic_ncols=True,
             disable=None if progress is None else not progress,
         )
-        results = stream_shards(reader, listing.shards, names, workers=workers)
+        if processes is None:
+            processes = auto_processes(listing.shards)
+        results = stream_shards(reader, listing.shards, names, workers=workers, processes=processes)
         with bar, closing(results), _gc_paused():
             for result in results:
                 if result.error is not None:

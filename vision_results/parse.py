@@ -6,7 +6,9 @@ Accepted shapes (see docs/tables.md, "What is read"):
   ``context`` (a synchronous ``images:annotate`` answer saved to a file);
 - a file-job shard ``{"inputConfig": ..., "responses": [...]}`` whose responses'
   ``context`` carries ``pageNumber``; a synchronous ``files:annotate`` answer
-  (``{"responses": [{"responses": [...]}]}``) is unpacked the same way;
+  (``{"responses": [{"responses": [...]}]}``) is unpacked the same way; a file
+  that failed as a whole (``error`` and no responses) gives one response with
+  that error;
 - one bare AnnotateImageResponse.
 """
 
@@ -78,10 +80,13 @@ def _add_file_response(
     fallback = (input_config.get("gcsSource") or {}).get("uri") or location
     responses = file_response.get("responses") or []
     if not isinstance(responses, list):
-        raise ShardError(parsed.shard, f"{where}responses is not a list")
+        raise ShardError(location, f"{where}responses is not a list")
+    if not responses and file_response.get("error"):
+        # The whole file failed: keep its error as a row of its own.
+        _add(parsed, {"error": file_response["error"]}, fallback)
     for index, item in enumerate(responses):
-        item = _object(item, parsed.shard, f"{where}responses[{index}]")
-        if isinstance(item.get("responses"), list):
+        item = _object(item, location, f"{where}responses[{index}]")
+        if "responses" in item or "inputConfig" in item:
             _add_file_response(parsed, item, location, f"{where}responses[{index}].")
         else:
             _add(parsed, item, fallback)
@@ -98,7 +103,7 @@ def parse_shard(data: bytes, shard: str, location: str) -> ParsedShard:
     except orjson.JSONDecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
     parsed = ParsedShard(shard)
-    if isinstance(document, dict) and isinstance(document.get("responses"), list):
+    if isinstance(document, dict) and ("responses" in document or "inputConfig" in document):
         _add_file_response(parsed, document, location, "")
     elif isinstance(document, dict) and (not document or RESPONSE_FIELDS & document.keys()):
         _add(parsed, document, location)

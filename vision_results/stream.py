@@ -6,10 +6,12 @@ on how many shards the SOURCE has.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Generator, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -35,22 +37,38 @@ class ShardResult:
     error: VisionResultsError | None = None
 
 
-def read_and_flatten(source: Source, shard: Shard, tables: Iterable[str]) -> ShardResult:
-    """Download, parse and flatten one shard; a bad shard is returned, not raised."""
+def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> ShardResult:
+    """Parse and flatten one shard's bytes: pure, and picklable for a process pool."""
+    parsed = parse_shard(data, shard.name, shard.location)
+    try:
+        flat = flatten_shard(parsed, tables)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # A field of the wrong JSON type deep inside a response.
+        raise ShardError(
+            shard.location, f"not a Vision response ({type(exc).__name__}: {exc})"
+        ) from exc
+    errors = sum(1 for response in parsed.responses if response_error(response))
+    return ShardResult(shard, flat, len(parsed), errors, len(data))
+
+
+def read_and_flatten(
+    source: Source, shard: Shard, tables: tuple[str, ...], cpu: Executor | None = None
+) -> ShardResult:
+    """Download one shard here, parse it here or in ``cpu``; a bad shard is returned."""
     try:
         data = source.read(shard)
-        parsed = parse_shard(data, shard.name, shard.location)
-        try:
-            flat = flatten_shard(parsed, tables)
-        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
-            # A field of the wrong JSON type deep inside a response.
-            raise ShardError(
-                shard.location, f"not a Vision response ({type(exc).__name__}: {exc})"
-            ) from exc
-        errors = sum(1 for response in parsed.responses if response_error(response))
-        return ShardResult(shard, flat, len(parsed), errors, len(data))
+        if cpu is None:
+            return parse_and_flatten(data, shard, tables)
+        return cpu.submit(parse_and_flatten, data, shard, tables).result()
     except VisionResultsError as exc:
         return ShardResult(shard, error=exc)
+
+
+def auto_processes(shards: list[Shard]) -> int:
+    """Parse in processes when there are cores to spare and enough bytes to pay
+    for starting them (about a second); else in the download threads."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and sum(s.size for s in shards) >= 64 << 20 else 0
 
 
 def stream_shards(
@@ -59,26 +77,39 @@ def stream_shards(
     tables: Iterable[str],
     *,
     workers: int = DEFAULT_WORKERS,
+    processes: int = 0,
 ) -> Generator[ShardResult, None, None]:
     """Yield one :class:`ShardResult` per shard, in the order given.
 
-    At most ``workers`` shards are downloaded and parsed at once; no more than
-    ``2 * workers`` results wait to be consumed.
+    ``workers`` threads download (and, with ``processes=0``, parse) shards; with
+    ``processes > 0`` parsing runs in that many processes, around the GIL. At
+    most ``workers`` shards are in flight and ``2 * workers`` results wait to be
+    consumed, so memory does not grow with the number of shards.
     """
     wanted = tuple(tables)
+    workers = max(1, workers)
     pending: deque[Future[ShardResult]] = deque()
     todo = iter(shards)
-    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="vision-results")
+    cpu = (
+        ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable
+        )
+        if processes > 0
+        else None
+    )
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="vision-results")
     try:
         for shard in todo:
-            pending.append(pool.submit(read_and_flatten, source, shard, wanted))
-            if len(pending) >= 2 * max(1, workers):
+            pending.append(pool.submit(read_and_flatten, source, shard, wanted, cpu))
+            if len(pending) >= 2 * workers:
                 break
         while pending:
             result = pending.popleft().result()
             for shard in todo:
-                pending.append(pool.submit(read_and_flatten, source, shard, wanted))
+                pending.append(pool.submit(read_and_flatten, source, shard, wanted, cpu))
                 break
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if cpu is not None:
+            cpu.shutdown(wait=True, cancel_futures=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vision_results.parse import ParsedShard
 
@@ -36,16 +38,7 @@ BOX_FIELDS = [
     pa.field("normalized_vertices", NORMALIZED_VERTICES),
 ]
 BOX_NAMES = [f.name for f in BOX_FIELDS]
-
-Box = tuple[
-    float | None,
-    float | None,
-    float | None,
-    float | None,
-    list[dict[str, int]] | None,
-    list[dict[str, float]] | None,
-]
-NO_BOX: Box = (None, None, None, None, None, None)
+KEY_NAMES = [f.name for f in KEY_FIELDS]
 
 
 def table_schema(*fields: pa.Field) -> pa.Schema:
@@ -53,36 +46,61 @@ def table_schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema([*KEY_FIELDS, *fields])
 
 
-def box(poly: dict[str, Any] | None, width: float | None, height: float | None) -> Box:
-    """Pixel bounds and the polygon as given, from a BoundingPoly.
-
-    Pixel bounds come from ``vertices``, or from ``normalizedVertices`` times the
-    page size when that is known; a missing x or y is 0.
-    """
-    if not poly:
-        return NO_BOX
-    pixel = poly.get("vertices") or None
-    normal = poly.get("normalizedVertices") or None
-    pixel_points = [{"x": v.get("x", 0), "y": v.get("y", 0)} for v in pixel] if pixel else None
-    normal_points = (
-        [{"x": v.get("x", 0.0), "y": v.get("y", 0.0)} for v in normal] if normal else None
+def _zero_filled(raw: list[Any], list_type: pa.DataType) -> pa.ListArray:
+    """Polygons from the JSON's vertex dicts; a missing x or y becomes 0."""
+    polygons = pa.array(raw, type=list_type)
+    points = polygons.values
+    filled = pa.StructArray.from_arrays(
+        [pc.fill_null(points.field("x"), 0), pc.fill_null(points.field("y"), 0)],
+        fields=list(list_type.value_type),
     )
-    if pixel_points:
-        xs = [p["x"] for p in pixel_points]
-        ys = [p["y"] for p in pixel_points]
-        return min(xs), min(ys), max(xs), max(ys), pixel_points, normal_points
-    if normal_points and width and height:
-        xs = [p["x"] for p in normal_points]
-        ys = [p["y"] for p in normal_points]
-        return (
-            min(xs) * width,
-            min(ys) * height,
-            max(xs) * width,
-            max(ys) * height,
-            None,
-            normal_points,
-        )
-    return None, None, None, None, None, normal_points
+    return pa.ListArray.from_arrays(
+        polygons.offsets, filled, type=list_type, mask=polygons.is_null()
+    )
+
+
+def segment_reduce(reduce: np.ufunc, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``reduce`` over each segment of ``values`` between ``offsets``; NaN where empty."""
+    out = np.full(len(offsets) - 1, np.nan)
+    filled = np.diff(offsets) > 0
+    if filled.any():
+        out[filled] = reduce.reduceat(values, offsets[:-1][filled])
+    return out
+
+
+def _extent(polygons: pa.ListArray, axis: str) -> tuple[np.ndarray, np.ndarray]:
+    offsets = polygons.offsets.to_numpy()
+    values = polygons.values.field(axis).to_numpy(zero_copy_only=False).astype(np.float64)
+    return segment_reduce(np.fmin, values, offsets), segment_reduce(np.fmax, values, offsets)
+
+
+def box_columns(
+    vertices: list[Any], normalized: list[Any], width: list[Any], height: list[Any]
+) -> dict[str, pa.Array]:
+    """The box columns, computed for a whole table at once.
+
+    ``x_min`` .. ``y_max`` are pixels: from ``vertices``, or else from
+    ``normalizedVertices`` times the page size when that is known.
+    """
+    pixel = _zero_filled(vertices, VERTICES)
+    normal = _zero_filled(normalized, NORMALIZED_VERTICES)
+    scale = {
+        "x": np.array(width, dtype=np.float64),
+        "y": np.array(height, dtype=np.float64),
+    }
+    out: dict[str, pa.Array] = {}
+    for axis in ("x", "y"):
+        low, high = _extent(pixel, axis)
+        normal_low, normal_high = _extent(normal, axis)
+        # Both sizes known, or a normalized box gives no pixels at all.
+        use_normal = np.isnan(low) & ~np.isnan(scale["x"]) & ~np.isnan(scale["y"])
+        low[use_normal] = normal_low[use_normal] * scale[axis][use_normal]
+        high[use_normal] = normal_high[use_normal] * scale[axis][use_normal]
+        out[f"{axis}_min"] = pa.array(low, from_pandas=True)
+        out[f"{axis}_max"] = pa.array(high, from_pandas=True)
+    out["vertices"] = pixel
+    out["normalized_vertices"] = normal
+    return out
 
 
 def enum_name(value: Any, names: Sequence[str]) -> str:
@@ -104,28 +122,54 @@ def top_language(prop: dict[str, Any] | None) -> str | None:
 
 
 class Columns:
-    """Column lists for one table of one shard, appended row by row."""
+    """Column lists for one table of one shard, appended row by row.
 
-    def __init__(self, schema: pa.Schema) -> None:
+    Only ``response_index`` is kept per row for the key; ``uri``, ``page_number``
+    and ``shard`` are taken from the shard when the table is built. Boxes keep
+    the JSON's polygons and are computed for all rows at once (:func:`box_columns`).
+    """
+
+    def __init__(self, schema: pa.Schema, parsed: ParsedShard) -> None:
         self.schema = schema
-        self.data: dict[str, list[Any]] = {name: [] for name in schema.names}
-        self._keys = [self.data[f.name] for f in KEY_FIELDS]
+        self.parsed = parsed
+        own = [name for name in schema.names if name not in KEY_NAMES and name not in BOX_NAMES]
+        self.data: dict[str, list[Any]] = {name: [] for name in own}
+        self.rows: list[int] = []
+        self._boxes: tuple[list[Any], ...] = ([], [], [], [])
 
-    def key(self, parsed: ParsedShard, index: int) -> None:
-        """Append the key columns of response ``index``."""
-        uri, page, shard, position = self._keys
-        uri.append(parsed.uris[index])
-        page.append(parsed.pages[index])
-        shard.append(parsed.shard)
-        position.append(index)
+    def key(self, index: int) -> None:
+        """Start a row for response ``index``."""
+        self.rows.append(index)
 
     def add(self, **values: Any) -> None:
         for name, value in values.items():
             self.data[name].append(value)
 
-    def add_box(self, value: Box) -> None:
-        for name, item in zip(BOX_NAMES, value, strict=True):
-            self.data[name].append(item)
+    def add_box(self, poly: dict[str, Any] | None, width: Any, height: Any) -> None:
+        """The row's BoundingPoly, with the page size to scale normalized vertices."""
+        vertices, normalized, widths, heights = self._boxes
+        if poly:
+            vertices.append(poly.get("vertices") or None)
+            normalized.append(poly.get("normalizedVertices") or None)
+        else:
+            vertices.append(None)
+            normalized.append(None)
+        widths.append(width)
+        heights.append(height)
 
-    def table(self) -> pa.Table:
-        return pa.Table.from_pydict(self.data, schema=self.schema)
+    def table(self, **arrays: pa.Array) -> pa.Table:
+        """The Arrow table; ``arrays`` gives columns computed elsewhere."""
+        index = pa.array(self.rows, pa.int32())
+        columns: dict[str, Any] = {
+            "uri": pa.array(self.parsed.uris, pa.string()).take(index),
+            "page_number": pa.array(self.parsed.pages, pa.int32()).take(index),
+            "shard": pa.repeat(self.parsed.shard, len(self.rows)),
+            "response_index": index,
+            **self.data,
+            **arrays,
+        }
+        if "vertices" in self.schema.names:
+            columns.update(box_columns(*self._boxes))
+        return pa.Table.from_pydict(
+            {name: columns[name] for name in self.schema.names}, schema=self.schema
+        )

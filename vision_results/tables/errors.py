@@ -50,12 +50,12 @@ def status_name(code: int) -> str:
 
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA)
+    cols = Columns(SCHEMA, parsed)
     for index, response in enumerate(parsed.responses):
         error = response_error(response)
         if error is None:
             continue
         code = error.get("code", 0)
-        cols.key(parsed, index)
+        cols.key(index)
         cols.add(code=code, status=status_name(code), message=error.get("message") or None)
     return {"errors": cols.table()}

@@ -31,7 +31,7 @@ SCHEMA = table_schema(
 
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA)
+    cols = Columns(SCHEMA, parsed)
     for index, response in enumerate(parsed.responses):
         error = response_error(response) or {}
         annotation = response.get("fullTextAnnotation") or {}
@@ -39,7 +39,7 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
         blocks = [b for page in pages for b in page.get("blocks") or ()]
         paragraphs = [p for block in blocks for p in block.get("paragraphs") or ()]
         width, height = page_size(response)
-        cols.key(parsed, index)
+        cols.key(index)
         cols.add(
             error_code=error.get("code", 0) if error else None,
             error_message=error.get("message") or None,

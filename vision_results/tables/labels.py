@@ -17,10 +17,10 @@ SCHEMA = table_schema(
 
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA)
+    cols = Columns(SCHEMA, parsed)
     for index, response in enumerate(parsed.responses):
         for rank, label in enumerate(response.get("labelAnnotations") or ()):
-            cols.key(parsed, index)
+            cols.key(index)
             cols.add(
                 rank=rank,
                 mid=label.get("mid") or None,

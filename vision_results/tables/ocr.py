@@ -17,14 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
 from vision_results.tables._common import (
     BOX_FIELDS,
     Columns,
-    box,
     enum_name,
+    segment_reduce,
     table_schema,
     top_language,
 )
@@ -39,7 +40,8 @@ SEPARATOR = {
     "HYPHEN": "-\n",
 }
 LINE_ENDS = frozenset({"EOL_SURE_SPACE", "LINE_BREAK", "HYPHEN"})
-TRAILING = " \n"
+SPACES = " \n"
+_EMPTY: dict[str, Any] = {}
 
 _PAGE = [pa.field("page_index", pa.int32(), nullable=False)]
 _BLOCK = [*_PAGE, pa.field("block_index", pa.int32(), nullable=False)]
@@ -55,7 +57,7 @@ _BOUNDS = BOX_FIELDS[:4]
 PAGES = table_schema(*_PAGE, pa.field("width", pa.int32()), pa.field("height", pa.int32()), *_TEXT)
 BLOCKS = table_schema(*_BLOCK, pa.field("block_type", pa.string()), *_TEXT, *BOX_FIELDS)
 PARAGRAPHS = table_schema(*_PARAGRAPH, *_TEXT, *BOX_FIELDS)
-LINES = table_schema(*_LINE, pa.field("n_words", pa.int32()), *_TEXT, *_BOUNDS)
+LINES = table_schema(*_LINE, pa.field("n_words", pa.int32(), nullable=False), *_TEXT, *_BOUNDS)
 WORDS = table_schema(
     *_LINE,
     pa.field("word_index", pa.int32(), nullable=False),
@@ -111,23 +113,20 @@ def count_lines(paragraph: dict[str, Any]) -> int:
 class _Line:
     """Words gathered into the current line of a paragraph."""
 
-    __slots__ = ("confidences", "languages", "pieces", "xs", "ys")
+    __slots__ = ("confidences", "languages", "pieces")
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
         self.confidences: list[float] = []
         self.languages: list[str] = []
-        self.xs: list[float] = []
-        self.ys: list[float] = []
 
 
 class _Builder:
-    """Walks one response's pages and appends rows to the five tables."""
+    """Walks one shard's OCR and appends rows to the five tables."""
 
     def __init__(self, parsed: ParsedShard) -> None:
-        self.parsed = parsed
         self.pages, self.blocks, self.paragraphs, self.lines, self.words = (
-            Columns(schema) for schema in SCHEMAS.values()
+            Columns(schema, parsed) for schema in SCHEMAS.values()
         )
 
     def response(self, index: int, annotation: dict[str, Any]) -> None:
@@ -137,110 +136,141 @@ class _Builder:
             for block_index, block in enumerate(page.get("blocks") or ()):
                 block_text: list[str] = []
                 for paragraph_index, paragraph in enumerate(block.get("paragraphs") or ()):
-                    where = (page_index, block_index, paragraph_index)
-                    text = self.paragraph(index, where, paragraph, width, height)
-                    self.paragraphs.key(self.parsed, index)
+                    where = (index, page_index, block_index, paragraph_index)
+                    text = self.paragraph(where, paragraph, width, height)
+                    self.paragraphs.key(index)
                     self.paragraphs.add(
                         page_index=page_index,
                         block_index=block_index,
                         paragraph_index=paragraph_index,
                     )
-                    self._text_row(self.paragraphs, paragraph, text)
-                    self.paragraphs.add_box(box(paragraph.get("boundingBox"), width, height))
+                    _text_row(self.paragraphs, paragraph, text)
+                    self.paragraphs.add_box(paragraph.get("boundingBox"), width, height)
                     block_text.append(text)
                 text = "".join(block_text)
-                self.blocks.key(self.parsed, index)
+                self.blocks.key(index)
                 self.blocks.add(
                     page_index=page_index,
                     block_index=block_index,
                     block_type=enum_name(block.get("blockType"), BLOCK_TYPES),
                 )
-                self._text_row(self.blocks, block, text)
-                self.blocks.add_box(box(block.get("boundingBox"), width, height))
+                _text_row(self.blocks, block, text)
+                self.blocks.add_box(block.get("boundingBox"), width, height)
                 page_text.append(text)
-            self.pages.key(self.parsed, index)
+            self.pages.key(index)
             self.pages.add(page_index=page_index, width=width, height=height)
-            self._text_row(self.pages, page, "".join(page_text))
-
-    @staticmethod
-    def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
-        cols.add(
-            text=raw_text.rstrip(TRAILING) or None,
-            confidence=element.get("confidence", 0.0),
-            language=top_language(element.get("property")),
-        )
+            _text_row(self.pages, page, "".join(page_text))
 
     def paragraph(
         self,
-        index: int,
-        where: tuple[int, int, int],
+        where: tuple[int, int, int, int],
         paragraph: dict[str, Any],
         width: int | None,
         height: int | None,
     ) -> str:
-        """Append the paragraph's words and lines; return its raw text."""
+        """Append the paragraph's words and lines; return its raw text.
+
+        The hot loop of the package: one pass per word, plain list appends.
+        """
         text: list[str] = []
         line, line_index = _Line(), 0
         words = self.words.data
+        page_indexes, block_indexes, paragraph_indexes = (
+            words["page_index"],
+            words["block_index"],
+            words["paragraph_index"],
+        )
+        line_indexes, word_indexes = words["line_index"], words["word_index"]
+        texts, confidences, languages = words["text"], words["confidence"], words["language"]
+        break_types = words["break_type"]
         for word_index, word in enumerate(paragraph.get("words") or ()):
-            before, after = word_breaks(word)
-            if before in LINE_ENDS and line.pieces:
-                self._line(index, where, line_index, line)
-                line, line_index = _Line(), line_index + 1
-            if before:
-                text.append(SEPARATOR.get(before, ""))
-            word_text = "".join(s.get("text", "") for s in word.get("symbols") or ())
+            symbols = word.get("symbols") or ()
+            before = after = None
+            if symbols:
+                # Inlined word_breaks(): this runs once per word.
+                detected = (symbols[-1].get("property") or _EMPTY).get("detectedBreak")
+                if detected and not detected.get("isPrefix"):
+                    after = enum_name(detected.get("type"), BREAK_TYPES)
+                if symbols[0].get("property"):
+                    before = word_breaks(word)[0]
+            prefix = SEPARATOR.get(before, "") if before else ""
+            if before in LINE_ENDS:
+                if line.pieces:
+                    self._line(where, line_index, line)
+                    line, line_index = _Line(), line_index + 1
+                text.append(prefix)
+                prefix = ""
+            word_text = "".join([s.get("text", "") for s in symbols])
             confidence = word.get("confidence", 0.0)
             language = top_language(word.get("property"))
-            bounds = box(word.get("boundingBox"), width, height)
-            self.words.key(self.parsed, index)
-            for name, value in zip(
-                ("page_index", "block_index", "paragraph_index"), where, strict=True
-            ):
-                words[name].append(value)
-            words["line_index"].append(line_index)
-            words["word_index"].append(word_index)
-            words["text"].append(word_text or None)
-            words["confidence"].append(confidence)
-            words["language"].append(language)
-            words["break_type"].append(after)
-            self.words.add_box(bounds)
+            self.words.key(where[0])
+            page_indexes.append(where[1])
+            block_indexes.append(where[2])
+            paragraph_indexes.append(where[3])
+            line_indexes.append(line_index)
+            word_indexes.append(word_index)
+            texts.append(word_text or None)
+            confidences.append(confidence)
+            languages.append(language)
+            break_types.append(after)
+            self.words.add_box(word.get("boundingBox"), width, height)
 
             separator = SEPARATOR.get(after, "") if after else ""
-            text.append(word_text + separator)
-            line.pieces.append(word_text + ("-" if after == "HYPHEN" else separator))
+            text.append(prefix + word_text + separator)
+            line.pieces.append(prefix + word_text + ("-" if after == "HYPHEN" else separator))
             line.confidences.append(confidence)
             if language:
                 line.languages.append(language)
-            x_min, y_min, x_max, y_max = bounds[:4]
-            if x_min is not None and y_min is not None and x_max is not None and y_max is not None:
-                line.xs += (x_min, x_max)
-                line.ys += (y_min, y_max)
             if after in LINE_ENDS:
-                self._line(index, where, line_index, line)
+                self._line(where, line_index, line)
                 line, line_index = _Line(), line_index + 1
         if line.pieces:
-            self._line(index, where, line_index, line)
+            self._line(where, line_index, line)
         return "".join(text)
 
-    def _line(self, index: int, where: tuple[int, int, int], line_index: int, line: _Line) -> None:
-        page_index, block_index, paragraph_index = where
+    def _line(self, where: tuple[int, int, int, int], line_index: int, line: _Line) -> None:
+        index, page_index, block_index, paragraph_index = where
         languages = Counter(line.languages).most_common(1)
-        self.lines.key(self.parsed, index)
+        self.lines.key(index)
         self.lines.add(
             page_index=page_index,
             block_index=block_index,
             paragraph_index=paragraph_index,
             line_index=line_index,
             n_words=len(line.pieces),
-            text="".join(line.pieces).rstrip(" \n") or None,
+            text="".join(line.pieces).strip(SPACES) or None,
             confidence=sum(line.confidences) / len(line.confidences),
             language=languages[0][0] if languages else None,
-            x_min=min(line.xs, default=None),
-            y_min=min(line.ys, default=None),
-            x_max=max(line.xs, default=None),
-            y_max=max(line.ys, default=None),
         )
+
+    def tables(self) -> dict[str, pa.Table]:
+        words = self.words.table()
+        # A line's words are the next n_words rows of the words table.
+        offsets = np.concatenate([[0], np.cumsum(self.lines.data["n_words"], dtype=np.int64)])
+        bounds = {}
+        for name, reduce in (
+            ("x_min", np.fmin),
+            ("y_min", np.fmin),
+            ("x_max", np.fmax),
+            ("y_max", np.fmax),
+        ):
+            values = words[name].to_numpy().astype(np.float64)
+            bounds[name] = pa.array(segment_reduce(reduce, values, offsets), from_pandas=True)
+        return {
+            "ocr_pages": self.pages.table(),
+            "ocr_blocks": self.blocks.table(),
+            "ocr_paragraphs": self.paragraphs.table(),
+            "ocr_lines": self.lines.table(**bounds),
+            "ocr_words": words,
+        }
+
+
+def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
+    cols.add(
+        text=raw_text.strip(SPACES) or None,
+        confidence=element.get("confidence", 0.0),
+        language=top_language(element.get("property")),
+    )
 
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
@@ -249,11 +279,4 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
         annotation = response.get("fullTextAnnotation")
         if annotation:
             builder.response(index, annotation)
-    return {
-        name: cols.table()
-        for name, cols in zip(
-            SCHEMAS,
-            (builder.pages, builder.blocks, builder.paragraphs, builder.lines, builder.words),
-            strict=True,
-        )
-    }
+    return builder.tables()

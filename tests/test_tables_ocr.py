@@ -1,0 +1,173 @@
+"""OCR tables: lines rebuilt from breaks, text with the right separators, boxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from vision_results.parse import ParsedShard
+from vision_results.tables import ocr
+from vision_results.tables._common import box_columns
+
+
+def symbol(text: str, brk: str | int | None = None, prefix: bool = False) -> dict[str, Any]:
+    item: dict[str, Any] = {"text": text}
+    if brk is not None:
+        item["property"] = {
+            "detectedBreak": {"type": brk, **({"isPrefix": True} if prefix else {})}
+        }
+    return item
+
+
+def word(text: str, brk: str | int | None = None, lang: str | None = None) -> dict[str, Any]:
+    symbols = [symbol(c) for c in text[:-1]] + [symbol(text[-1], brk)]
+    item: dict[str, Any] = {"symbols": symbols, "confidence": 0.5}
+    if lang:
+        item["property"] = {"detectedLanguages": [{"languageCode": lang, "confidence": 1}]}
+    return item
+
+
+def shard_of(*paragraphs: list[dict[str, Any]]) -> ParsedShard:
+    page = {
+        "width": 100,
+        "height": 50,
+        "blocks": [{"paragraphs": [{"words": words} for words in paragraphs]}],
+    }
+    response = {"fullTextAnnotation": {"pages": [page]}}
+    return ParsedShard("s.json", ["gs://b/i.jpg"], [None], [response])
+
+
+def rows(shard: ParsedShard, table: str) -> list[dict[str, Any]]:
+    result: pa.Table = ocr.flatten(shard)[table]
+    return result.to_pylist()
+
+
+def test_breaks_make_lines_and_spaces() -> None:
+    shard = shard_of(
+        [
+            word("Wake", "SPACE"),
+            word("up", "SURE_SPACE"),
+            word("hu", "HYPHEN"),
+            word("man", "EOL_SURE_SPACE"),
+            word("Bye", "LINE_BREAK"),
+        ]
+    )
+    lines = rows(shard, "ocr_lines")
+    assert [line["text"] for line in lines] == ["Wake up hu-", "man", "Bye"]
+    assert [line["n_words"] for line in lines] == [3, 1, 1]
+    words = rows(shard, "ocr_words")
+    assert [(w["text"], w["line_index"], w["word_index"]) for w in words] == [
+        ("Wake", 0, 0),
+        ("up", 0, 1),
+        ("hu", 0, 2),
+        ("man", 1, 3),
+        ("Bye", 2, 4),
+    ]
+    assert [w["break_type"] for w in words] == [
+        "SPACE",
+        "SURE_SPACE",
+        "HYPHEN",
+        "EOL_SURE_SPACE",
+        "LINE_BREAK",
+    ]
+    assert rows(shard, "ocr_paragraphs")[0]["text"] == "Wake up hu-\nman\nBye"
+
+
+def test_numeric_enums_read_like_names() -> None:
+    named = shard_of([word("a", "SPACE"), word("b", "LINE_BREAK")])
+    numbered = shard_of([word("a", 1), word("b", 5)])
+    for table in ocr.SCHEMAS:
+        assert rows(named, table) == rows(numbered, table)
+
+
+def test_japanese_words_without_breaks_join_without_spaces() -> None:
+    shard = shard_of(
+        [word("東京", None, "ja"), word("タワー", None, "ja"), word("です", "LINE_BREAK")]
+    )
+    lines = rows(shard, "ocr_lines")
+    assert [line["text"] for line in lines] == ["東京タワーです"]
+    assert lines[0]["language"] == "ja"
+
+
+def test_mixed_language_line_takes_the_most_common_word_language() -> None:
+    shard = shard_of(
+        [
+            word("שלום", "SPACE", "iw"),
+            word("hello", "SPACE", "en"),
+            word("עולם", "LINE_BREAK", "iw"),
+        ]
+    )
+    line = rows(shard, "ocr_lines")[0]
+    assert line["text"] == "שלום hello עולם"
+    assert line["language"] == "iw"
+
+
+def test_paragraph_without_final_break_still_closes_its_line() -> None:
+    shard = shard_of([word("one", "SPACE"), word("two")], [word("three", "LINE_BREAK")])
+    assert [(r["paragraph_index"], r["text"]) for r in rows(shard, "ocr_lines")] == [
+        (0, "one two"),
+        (1, "three"),
+    ]
+    assert rows(shard, "ocr_blocks")[0]["text"] == "one twothree"
+
+
+def test_prefix_space_separates_words_in_lines_and_paragraphs_alike() -> None:
+    second = word("b")
+    second["symbols"][0] = symbol("b", "SPACE", prefix=True)
+    shard = shard_of([word("a"), second, word("c", "LINE_BREAK")])
+    assert [r["text"] for r in rows(shard, "ocr_lines")] == ["a bc"]
+    assert rows(shard, "ocr_paragraphs")[0]["text"] == "a bc"
+
+
+def test_prefix_break_starts_a_new_line_before_the_word() -> None:
+    second = word("b")
+    second["symbols"][0] = symbol("b", "LINE_BREAK", prefix=True)
+    shard = shard_of([word("a"), second])
+    assert [r["text"] for r in rows(shard, "ocr_lines")] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("poly", "expected"),
+    [
+        ({"vertices": [{"x": 5, "y": 2}, {"y": 9}, {"x": 7}]}, (0, 0, 7, 9)),
+        ({"vertices": [{}, {"x": 3, "y": 4}]}, (0, 0, 3, 4)),
+        ({"normalizedVertices": [{"x": 0.5}, {"x": 1.0, "y": 0.5}]}, (50.0, 0.0, 100.0, 25.0)),
+        ({"vertices": [], "normalizedVertices": []}, (None, None, None, None)),
+        (None, (None, None, None, None)),
+    ],
+)
+def test_box_fills_missing_coordinates_with_zero(poly: Any, expected: tuple[Any, ...]) -> None:
+    columns = box_columns(
+        [(poly or {}).get("vertices") or None],
+        [(poly or {}).get("normalizedVertices") or None],
+        [100],
+        [50],
+    )
+    assert tuple(columns[name][0].as_py() for name in ("x_min", "y_min", "x_max", "y_max")) == (
+        expected
+    )
+
+
+def test_polygons_are_kept_as_given_with_zeros_filled() -> None:
+    columns = box_columns(
+        [[{"y": 3}, {"x": 4, "y": 5}], None, None],
+        [None, [{"x": 0.25}], None],
+        [None, None, None],
+        [None, None, None],
+    )
+    assert columns["vertices"].to_pylist() == [[{"x": 0, "y": 3}, {"x": 4, "y": 5}], None, None]
+    assert columns["normalized_vertices"].to_pylist() == [None, [{"x": 0.25, "y": 0.0}], None]
+    # Normalized vertices without a page size give no pixel box.
+    assert columns["x_min"].to_pylist() == [0.0, None, None]
+
+
+def test_line_box_is_the_union_of_its_words() -> None:
+    first = word("ab", "SPACE")
+    first["boundingBox"] = {"vertices": [{"x": 1, "y": 2}, {"x": 10, "y": 8}]}
+    second = word("cd", "LINE_BREAK")
+    second["boundingBox"] = {"vertices": [{"x": 12, "y": 1}, {"x": 20, "y": 9}]}
+    line = rows(shard_of([first, second]), "ocr_lines")[0]
+    assert (line["x_min"], line["y_min"], line["x_max"], line["y_max"]) == (1, 1, 20, 9)
+    assert line["confidence"] == 0.5
