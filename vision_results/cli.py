@@ -40,6 +40,13 @@ def main() -> None:
     show_default=True,
     help="Shards downloaded and parsed at once.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes that parse shards; 0 parses in the download threads "
+    "(default: one per core when SOURCE holds 64 MB or more, else 0).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def export_command(
@@ -48,6 +55,7 @@ def export_command(
     tables: str | None,
     on_error: str,
     workers: int,
+    processes: int | None,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -64,6 +72,7 @@ def export_command(
             tables=names,
             on_error="skip" if on_error == "skip" else "raise",
             workers=workers,
+            processes=processes,
             overwrite=overwrite,
             progress=False if quiet else None,
         )
