@@ -154,6 +154,6 @@ def test_reserialised_json_gives_the_same_rows_as_the_service_json() -> None:
 
 def test_a_fragment_that_is_no_response_is_refused_by_name(tmp_path: Path) -> None:
     path = SAMPLES / FRAGMENT
-    with pytest.raises(vr.ShardError, match="face-landmarks.json: not a Vision response"):
+    with pytest.raises(vr.ShardError, match=r"face-landmarks\.json: not a Vision response"):
         vr.export(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()

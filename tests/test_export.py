@@ -168,7 +168,7 @@ def test_existing_dest_is_refused_unless_overwrite(sample: Path, tmp_path: Path)
     dest = tmp_path / "out"
     dest.mkdir()
     (dest / "keep.txt").write_text("mine")
-    with pytest.raises(vr.DestinationError, match="already exists.*--overwrite"):
+    with pytest.raises(vr.DestinationError, match=r"already exists.*--overwrite"):
         vr.export(sample, dest, tables=["labels"])
     assert (dest / "keep.txt").exists()
     vr.export(sample, dest, tables=["labels"], overwrite=True)
@@ -176,7 +176,7 @@ def test_existing_dest_is_refused_unless_overwrite(sample: Path, tmp_path: Path)
 
 
 def test_unknown_table_is_refused(sample: Path, tmp_path: Path) -> None:
-    with pytest.raises(vr.VisionResultsError, match="unknown table.*: nope"):
+    with pytest.raises(vr.VisionResultsError, match=r"unknown table.*: nope"):
         vr.export(sample, tmp_path / "out", tables=["labels", "nope"])
 
 

@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from google.api_core.exceptions import GoogleAPIError
-from google.auth.exceptions import DefaultCredentialsError
+from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
+
+# google-cloud-storage (2.x and 3.x) depends on google-resumable-media; 3.x raises its
+# own DataCorruption and InvalidResponse, subclasses of these when it is installed.
+from google.resumable_media import DataCorruption, InvalidResponse
 
 from vision_results.errors import SourceError
 
@@ -143,9 +147,10 @@ class GcsSource:
 
     def list(self) -> Listing:
         entries = []
+        kwargs = {} if self.retry is None else {"retry": self.retry}
         try:
             blobs = self.client.list_blobs(
-                self.bucket_name, prefix=self.prefix or None, page_size=self.page_size
+                self.bucket_name, prefix=self.prefix or None, page_size=self.page_size, **kwargs
             )
             for blob in blobs:
                 name = blob.name[len(self.prefix) :].lstrip("/") or blob.name
@@ -168,7 +173,16 @@ class GcsSource:
         kwargs = {} if self.retry is None else {"retry": self.retry}
         try:
             data: bytes = blob.download_as_bytes(checksum="auto", **kwargs)
-        except GoogleAPIError as exc:
+        except DataCorruption as exc:
+            # Not a GoogleAPIError, and not retried: the bytes received do not match
+            # the object's checksum. Never hand them on.
+            raise SourceError(
+                f"{shard.location}: downloaded bytes do not match the object's checksum "
+                "(corrupted in transit). Export again; if it persists, check the network path."
+            ) from exc
+        except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError) as exc:
+            # Whatever is left after the client's retries: HTTP errors, connection
+            # errors and timeouts (requests' exceptions are OSErrors), credentials.
             raise SourceError(f"{shard.location}: download failed ({exc})") from exc
         return data
 
@@ -176,15 +190,25 @@ class GcsSource:
 def storage_client() -> Any:
     """Build the Cloud Storage client: the one place this package does so.
 
-    With ``STORAGE_EMULATOR_HOST`` set (a local emulator), no credentials are
-    needed; otherwise Application Default Credentials are used.
+    With ``STORAGE_EMULATOR_HOST`` set (a local emulator, ``http://host:port`` or
+    ``host:port``), no credentials are needed; otherwise Application Default
+    Credentials are used.
     """
     from google.cloud import storage
 
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    if emulator:
+        from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
 
-        return storage.Client(project="vision-results", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+        # The Python client takes the variable as the endpoint as is; without a
+        # scheme (the form other clients accept) every request would fail.
+        endpoint = emulator if "://" in emulator else f"http://{emulator}"
+        return storage.Client(
+            project="vision-results",
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=endpoint),
+        )
     try:
         return storage.Client()
     except DefaultCredentialsError as exc:
@@ -194,8 +218,11 @@ def storage_client() -> Any:
         ) from exc
 
 
-def open_source(location: str | os.PathLike[str], *, client: Any = None) -> Source:
-    """Turn a SOURCE string (or path) into a :class:`Source`."""
+def open_source(location: str | os.PathLike[str] | Source, *, client: Any = None) -> Source:
+    """Turn a SOURCE string (or path) into a :class:`Source`; a Source is returned as is
+    (to read with settings of your own, e.g. ``GcsSource(url, client, retry=...)``)."""
+    if not isinstance(location, str | os.PathLike):
+        return location
     text = os.fspath(location)
     if text.startswith("gs://"):
         return GcsSource(text, client if client is not None else storage_client())
