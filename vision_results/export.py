@@ -22,8 +22,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", TqdmWarning)
     from tqdm.auto import tqdm
 
-from vision_results.errors import ShardError, VisionResultsError
-from vision_results.report import ExportReport, ShardRecord, Skipped
+from vision_results.errors import VisionResultsError
+from vision_results.report import ExportReport, Skipped
 from vision_results.source import EXPORT_RECORD, Source, open_source
 from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards
 from vision_results.tables import SCHEMAS, TABLE_NAMES
@@ -107,31 +107,11 @@ def export(
         results = stream_shards(reader, listing.shards, names, workers=workers, processes=processes)
         with bar, closing(results), _gc_paused():
             for result in results:
-                if result.error is not None:
-                    if on_error == "raise":
-                        raise result.error
-                    reason = (
-                        result.error.reason
-                        if isinstance(result.error, ShardError)
-                        else str(result.error)
-                    )
-                    report.skipped_shards.append(Skipped(result.shard.name, reason))
-                else:
-                    for name, table in result.tables.items():
-                        writers[name].write(table)
-                    shard = result.shard
-                    report.shards.append(
-                        ShardRecord(
-                            shard.name,
-                            shard.location,
-                            shard.size,
-                            shard.generation,
-                            result.responses,
-                        )
-                    )
-                    report.images += result.responses
-                    report.errors += result.errors
-                    report.bytes_read += result.nbytes
+                if result.error is not None and on_error == "raise":
+                    raise result.error
+                for name, table in result.tables.items():
+                    writers[name].write(table)
+                report.add(result)
                 bar.update()
                 bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
         report.rows = {name: writer.close() for name, writer in writers.items()}

@@ -7,11 +7,15 @@ The same record is printed as the command's summary, written as
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vision_results import __version__
+from vision_results.errors import ShardError
+
+if TYPE_CHECKING:
+    from vision_results.stream import ShardResult
 
 
 @dataclass
@@ -42,6 +46,21 @@ class ExportReport:
     bytes_read: int = 0
     seconds: float = 0.0
     version: str = __version__
+
+    def add(self, result: ShardResult) -> None:
+        """Count one shard read, or list it as skipped with the reason."""
+        shard = result.shard
+        if result.error is not None:
+            error = result.error
+            reason = error.reason if isinstance(error, ShardError) else str(error)
+            self.skipped_shards.append(Skipped(shard.name, reason))
+            return
+        self.shards.append(
+            ShardRecord(shard.name, shard.location, shard.size, shard.generation, result.responses)
+        )
+        self.images += result.responses
+        self.errors += result.errors
+        self.bytes_read += result.nbytes
 
     @property
     def mb_per_second(self) -> float:

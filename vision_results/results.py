@@ -22,6 +22,7 @@ import pyarrow.dataset as ds
 from vision_results.errors import VisionResultsError
 from vision_results.export import OnError, export
 from vision_results.report import ExportReport
+from vision_results.source import Source
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.writer import StagedDestination
 
@@ -101,19 +102,21 @@ class Results:
 
 
 def open(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Source,
     *,
     tables: Iterable[str] | None = None,
     on_error: OnError = "raise",
     workers: int = DEFAULT_WORKERS,
+    processes: int | None = None,
     client: Any = None,
     progress: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Results:
     """Read SOURCE (``gs://bucket/prefix``, a folder or a file) into :class:`Results`.
 
-    The cache lives in a temporary folder (under ``cache_dir`` if given) and is
-    removed when the Results object is garbage collected.
+    The options are those of :func:`~vision_results.export`. The cache lives in
+    a temporary folder (under ``cache_dir`` if given) and is removed when the
+    Results object is garbage collected.
     """
     root = Path(tempfile.mkdtemp(prefix="vision-results-", dir=cache_dir))
     path = root / "tables"
@@ -124,6 +127,7 @@ def open(
             tables=tables,
             on_error=on_error,
             workers=workers,
+            processes=processes,
             client=client,
             progress=progress,
         )
