@@ -248,3 +248,7 @@ def test_open_reads_once_and_tables_come_from_the_cache(sample: Path, tmp_path: 
     assert (tmp_path / "out" / "_export.json").exists()
     with pytest.raises(vr.VisionResultsError, match="was not read"):
         vr.open(sample, tables=["labels"], progress=False).table("ocr_words")
+
+
+def test_every_table_is_an_attribute_of_results() -> None:
+    assert [name for name in vr.TABLE_NAMES if name not in vars(vr.Results)] == []

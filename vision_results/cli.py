@@ -38,7 +38,7 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=DEFAULT_WORKERS,
     show_default=True,
-    help="Shards downloaded and parsed at once.",
+    help="Shards downloaded at once (and parsed, with --processes 0); memory grows with it.",
 )
 @click.option(
     "--processes",

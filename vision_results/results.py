@@ -14,7 +14,7 @@ import tempfile
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -25,6 +25,22 @@ from vision_results.report import ExportReport
 from vision_results.source import Source
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.writer import StagedDestination
+
+
+class _Table:
+    """A table as an attribute: ``res.labels`` is ``res.table("labels")``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, results: None, owner: type) -> _Table: ...
+
+    @overload
+    def __get__(self, results: Results, owner: type) -> pd.DataFrame: ...
+
+    def __get__(self, results: Results | None, owner: type) -> pd.DataFrame | _Table:
+        return self if results is None else results.table(self.name)
 
 
 class Results:
@@ -64,41 +80,15 @@ class Results:
             shutil.copytree(self.path, staging, dirs_exist_ok=True)
         return target
 
-    @property
-    def images(self) -> pd.DataFrame:
-        return self.table("images")
-
-    @property
-    def labels(self) -> pd.DataFrame:
-        return self.table("labels")
-
-    @property
-    def text_annotations(self) -> pd.DataFrame:
-        return self.table("text_annotations")
-
-    @property
-    def ocr_pages(self) -> pd.DataFrame:
-        return self.table("ocr_pages")
-
-    @property
-    def ocr_blocks(self) -> pd.DataFrame:
-        return self.table("ocr_blocks")
-
-    @property
-    def ocr_paragraphs(self) -> pd.DataFrame:
-        return self.table("ocr_paragraphs")
-
-    @property
-    def ocr_lines(self) -> pd.DataFrame:
-        return self.table("ocr_lines")
-
-    @property
-    def ocr_words(self) -> pd.DataFrame:
-        return self.table("ocr_words")
-
-    @property
-    def errors(self) -> pd.DataFrame:
-        return self.table("errors")
+    images = _Table()
+    labels = _Table()
+    text_annotations = _Table()
+    ocr_pages = _Table()
+    ocr_blocks = _Table()
+    ocr_paragraphs = _Table()
+    ocr_lines = _Table()
+    ocr_words = _Table()
+    errors = _Table()
 
 
 def open(
