@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from vision_results.errors import DestinationError
 
 ROWS_PER_GROUP = 128_000
-BYTES_PER_GROUP = 64 << 20
+BYTES_PER_GROUP = 8 << 20
 ROWS_PER_FILE = 16_000_000
 
 
