@@ -9,7 +9,7 @@ import pytest
 
 from vision_results.parse import ParsedShard
 from vision_results.tables import ocr
-from vision_results.tables._common import box_columns
+from vision_results.tables._boxes import box_columns
 
 
 def symbol(text: str, brk: str | int | None = None, prefix: bool = False) -> dict[str, Any]:

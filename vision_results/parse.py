@@ -54,6 +54,9 @@ class ParsedShard:
     uris: list[str] = field(default_factory=list)
     pages: list[int | None] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
+    files: list[dict[str, Any] | None] = field(default_factory=list)
+    """For file jobs, the AnnotateFileResponse (``inputConfig``, ``totalPages``) of
+    each response; None for image jobs."""
 
     def __len__(self) -> int:
         return len(self.responses)
@@ -65,12 +68,18 @@ def _object(value: Any, shard: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _add(parsed: ParsedShard, response: Response, fallback_uri: str) -> None:
+def _add(
+    parsed: ParsedShard,
+    response: Response,
+    fallback_uri: str,
+    file: dict[str, Any] | None = None,
+) -> None:
     context = response.get("context") or {}
     parsed.uris.append(context.get("uri") or fallback_uri)
     # proto3: page 0 means "not set"; image jobs have no page.
     parsed.pages.append(context.get("pageNumber") or None)
     parsed.responses.append(response)
+    parsed.files.append(file)
 
 
 def _add_file_response(
@@ -78,18 +87,19 @@ def _add_file_response(
 ) -> None:
     input_config = file_response.get("inputConfig") or {}
     fallback = (input_config.get("gcsSource") or {}).get("uri") or location
+    file = file_response if input_config or "totalPages" in file_response else None
     responses = file_response.get("responses") or []
     if not isinstance(responses, list):
         raise ShardError(location, f"{where}responses is not a list")
     if not responses and file_response.get("error"):
         # The whole file failed: keep its error as a row of its own.
-        _add(parsed, {"error": file_response["error"]}, fallback)
+        _add(parsed, {"error": file_response["error"]}, fallback, file)
     for index, item in enumerate(responses):
         item = _object(item, location, f"{where}responses[{index}]")
         if "responses" in item or "inputConfig" in item:
             _add_file_response(parsed, item, location, f"{where}responses[{index}].")
         else:
-            _add(parsed, item, fallback)
+            _add(parsed, item, fallback, file)
 
 
 def parse_shard(data: bytes, shard: str, location: str) -> ParsedShard:

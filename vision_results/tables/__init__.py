@@ -11,7 +11,19 @@ from collections.abc import Callable, Iterable
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables import errors, images, labels, ocr, text_annotations
+from vision_results.tables import (
+    entities,
+    errors,
+    faces,
+    image_properties,
+    images,
+    labels,
+    objects,
+    ocr,
+    products,
+    text_annotations,
+    web,
+)
 
 Flattener = Callable[[ParsedShard], dict[str, pa.Table]]
 
@@ -20,6 +32,20 @@ SCHEMAS: dict[str, pa.Schema] = {
     "labels": labels.SCHEMA,
     "text_annotations": text_annotations.SCHEMA,
     **ocr.SCHEMAS,
+    "faces": faces.FACES,
+    "face_landmarks": faces.LANDMARKS,
+    "landmarks": entities.LANDMARKS,
+    "logos": entities.LOGOS,
+    "objects": objects.SCHEMA,
+    "safe_search": image_properties.SAFE_SEARCH,
+    "colors": image_properties.COLORS,
+    "crop_hints": image_properties.CROP_HINTS,
+    "web_entities": web.ENTITIES,
+    "web_images": web.IMAGES,
+    "web_pages": web.PAGES,
+    "web_labels": web.LABELS,
+    "products": products.PRODUCTS,
+    "product_objects": products.OBJECTS,
     "errors": errors.SCHEMA,
 }
 TABLE_NAMES = tuple(SCHEMAS)
@@ -29,6 +55,12 @@ FLATTENERS: list[tuple[frozenset[str], Flattener]] = [
     (frozenset({"labels"}), labels.flatten),
     (frozenset({"text_annotations"}), text_annotations.flatten),
     (frozenset(ocr.SCHEMAS), ocr.flatten),
+    (frozenset({"faces", "face_landmarks"}), faces.flatten),
+    (frozenset({"landmarks", "logos"}), entities.flatten),
+    (frozenset({"objects"}), objects.flatten),
+    (frozenset({"safe_search", "colors", "crop_hints"}), image_properties.flatten),
+    (frozenset({"web_entities", "web_images", "web_pages", "web_labels"}), web.flatten),
+    (frozenset({"products", "product_objects"}), products.flatten),
     (frozenset({"errors"}), errors.flatten),
 ]
 

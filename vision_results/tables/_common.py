@@ -1,4 +1,4 @@
-"""What every table shares: the key columns, boxes, enum names, column building.
+"""What every table shares: the key columns, enum names, languages, column building.
 
 Normalisation rules, so the service's JSON (zero values omitted) and a client's
 re-serialised JSON (every default present, enums as numbers) give identical rows:
@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from vision_results.parse import ParsedShard
+from vision_results.tables._boxes import box_columns, box_fields, struct_list
 
 KEY_FIELDS = [
     pa.field("uri", pa.string(), nullable=False),
@@ -25,20 +24,16 @@ KEY_FIELDS = [
     pa.field("shard", pa.string(), nullable=False),
     pa.field("response_index", pa.int32(), nullable=False),
 ]
-
-VERTICES = pa.list_(pa.struct([("x", pa.int32()), ("y", pa.int32())]))
-NORMALIZED_VERTICES = pa.list_(pa.struct([("x", pa.float64()), ("y", pa.float64())]))
-
-BOX_FIELDS = [
-    pa.field("x_min", pa.float64()),
-    pa.field("y_min", pa.float64()),
-    pa.field("x_max", pa.float64()),
-    pa.field("y_max", pa.float64()),
-    pa.field("vertices", VERTICES),
-    pa.field("normalized_vertices", NORMALIZED_VERTICES),
-]
-BOX_NAMES = [f.name for f in BOX_FIELDS]
 KEY_NAMES = [f.name for f in KEY_FIELDS]
+BOX_FIELDS = box_fields()
+
+LIKELIHOODS = ("UNKNOWN", "VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY")
+
+_LANGUAGES_JSON = pa.list_(pa.struct([("languageCode", pa.string()), ("confidence", pa.float64())]))
+LANGUAGES = pa.list_(pa.struct([("language_code", pa.string()), ("confidence", pa.float64())]))
+PROPERTIES = pa.list_(
+    pa.struct([("name", pa.string()), ("value", pa.string()), ("uint64_value", pa.uint64())])
+)
 
 
 def table_schema(*fields: pa.Field) -> pa.Schema:
@@ -46,61 +41,19 @@ def table_schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema([*KEY_FIELDS, *fields])
 
 
-def _zero_filled(raw: list[Any], list_type: pa.DataType) -> pa.ListArray:
-    """Polygons from the JSON's vertex dicts; a missing x or y becomes 0."""
-    polygons = pa.array(raw, type=list_type)
-    points = polygons.values
-    filled = pa.StructArray.from_arrays(
-        [pc.fill_null(points.field("x"), 0), pc.fill_null(points.field("y"), 0)],
-        fields=list(list_type.value_type),
-    )
-    return pa.ListArray.from_arrays(
-        polygons.offsets, filled, type=list_type, mask=polygons.is_null()
-    )
+def likelihood_fields(*names: str) -> list[pa.Field]:
+    """A name column and, beside it, ``<name>_level`` 0-5 for "at least LIKELY" filters."""
+    return [
+        field
+        for name in names
+        for field in (pa.field(name, pa.string()), pa.field(f"{name}_level", pa.int8()))
+    ]
 
 
-def segment_reduce(reduce: np.ufunc, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """``reduce`` over each segment of ``values`` between ``offsets``; NaN where empty."""
-    out = np.full(len(offsets) - 1, np.nan)
-    filled = np.diff(offsets) > 0
-    if filled.any():
-        out[filled] = reduce.reduceat(values, offsets[:-1][filled])
-    return out
-
-
-def _extent(polygons: pa.ListArray, axis: str) -> tuple[np.ndarray, np.ndarray]:
-    offsets = polygons.offsets.to_numpy()
-    values = polygons.values.field(axis).to_numpy(zero_copy_only=False).astype(np.float64)
-    return segment_reduce(np.fmin, values, offsets), segment_reduce(np.fmax, values, offsets)
-
-
-def box_columns(
-    vertices: list[Any], normalized: list[Any], width: list[Any], height: list[Any]
-) -> dict[str, pa.Array]:
-    """The box columns, computed for a whole table at once.
-
-    ``x_min`` .. ``y_max`` are pixels: from ``vertices``, or else from
-    ``normalizedVertices`` times the page size when that is known.
-    """
-    pixel = _zero_filled(vertices, VERTICES)
-    normal = _zero_filled(normalized, NORMALIZED_VERTICES)
-    scale = {
-        "x": np.array(width, dtype=np.float64),
-        "y": np.array(height, dtype=np.float64),
-    }
-    out: dict[str, pa.Array] = {}
-    for axis in ("x", "y"):
-        low, high = _extent(pixel, axis)
-        normal_low, normal_high = _extent(normal, axis)
-        # Both sizes known, or a normalized box gives no pixels at all.
-        use_normal = np.isnan(low) & ~np.isnan(scale["x"]) & ~np.isnan(scale["y"])
-        low[use_normal] = normal_low[use_normal] * scale[axis][use_normal]
-        high[use_normal] = normal_high[use_normal] * scale[axis][use_normal]
-        out[f"{axis}_min"] = pa.array(low, from_pandas=True)
-        out[f"{axis}_max"] = pa.array(high, from_pandas=True)
-    out["vertices"] = pixel
-    out["normalized_vertices"] = normal
-    return out
+def likelihood(value: Any) -> tuple[str, int | None]:
+    """A Likelihood as (name, level); an unknown future name has no level."""
+    name = enum_name(value, LIKELIHOODS)
+    return name, LIKELIHOODS.index(name) if name in LIKELIHOODS else None
 
 
 def enum_name(value: Any, names: Sequence[str]) -> str:
@@ -121,21 +74,46 @@ def top_language(prop: dict[str, Any] | None) -> str | None:
     return best.get("languageCode") or None
 
 
+def properties(entity: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """An EntityAnnotation's ``properties`` (uint64 values arrive as strings)."""
+    return [
+        {
+            "name": item.get("name") or None,
+            "value": item.get("value") or None,
+            "uint64_value": int(item.get("uint64Value") or 0),
+        }
+        for item in entity.get("properties") or ()
+    ] or None
+
+
 class Columns:
     """Column lists for one table of one shard, appended row by row.
 
     Only ``response_index`` is kept per row for the key; ``uri``, ``page_number``
-    and ``shard`` are taken from the shard when the table is built. Boxes keep
-    the JSON's polygons and are computed for all rows at once (:func:`box_columns`).
+    and ``shard`` are taken from the shard when the table is built. Boxes (one
+    per column prefix, e.g. ``fd_`` for faces) and ``languages`` keep the JSON's
+    lists and are converted for all rows at once.
     """
 
     def __init__(self, schema: pa.Schema, parsed: ParsedShard) -> None:
         self.schema = schema
         self.parsed = parsed
-        own = [name for name in schema.names if name not in KEY_NAMES and name not in BOX_NAMES]
+        self.box_prefixes = [
+            name.removesuffix("normalized_vertices")
+            for name in schema.names
+            if name.endswith("normalized_vertices")
+        ]
+        boxed = {
+            f.name
+            for prefix in self.box_prefixes
+            for f in box_fields(prefix, normalized_bounds=True)
+        }
+        own = [name for name in schema.names if name not in KEY_NAMES and name not in boxed]
         self.data: dict[str, list[Any]] = {name: [] for name in own}
         self.rows: list[int] = []
-        self._boxes: tuple[list[Any], ...] = ([], [], [], [])
+        self._boxes: dict[str, tuple[list[Any], list[Any], list[Any], list[Any]]] = {
+            prefix: ([], [], [], []) for prefix in self.box_prefixes
+        }
 
     def key(self, index: int) -> None:
         """Start a row for response ``index``."""
@@ -145,9 +123,11 @@ class Columns:
         for name, value in values.items():
             self.data[name].append(value)
 
-    def add_box(self, poly: dict[str, Any] | None, width: Any, height: Any) -> None:
+    def add_box(
+        self, poly: dict[str, Any] | None, width: Any, height: Any, prefix: str = ""
+    ) -> None:
         """The row's BoundingPoly, with the page size to scale normalized vertices."""
-        vertices, normalized, widths, heights = self._boxes
+        vertices, normalized, widths, heights = self._boxes[prefix]
         if poly:
             vertices.append(poly.get("vertices") or None)
             normalized.append(poly.get("normalizedVertices") or None)
@@ -168,8 +148,15 @@ class Columns:
             **self.data,
             **arrays,
         }
-        if "vertices" in self.schema.names:
-            columns.update(box_columns(*self._boxes))
+        if "languages" in self.data:
+            columns["languages"] = struct_list(
+                self.data["languages"],
+                _LANGUAGES_JSON,
+                ["language_code", "confidence"],
+                {"confidence": 0.0},
+            )
+        for prefix, boxes in self._boxes.items():
+            columns.update(box_columns(*boxes, prefix=prefix))
         return pa.Table.from_pydict(
             {name: columns[name] for name in self.schema.names}, schema=self.schema
         )

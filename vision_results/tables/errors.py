@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
@@ -34,6 +35,7 @@ SCHEMA = table_schema(
     pa.field("code", pa.int32()),
     pa.field("status", pa.string()),
     pa.field("message", pa.string()),
+    pa.field("details", pa.string()),
 )
 
 
@@ -57,5 +59,11 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
             continue
         code = error.get("code", 0)
         cols.key(index)
-        cols.add(code=code, status=status_name(code), message=error.get("message") or None)
+        details = error.get("details")
+        cols.add(
+            code=code,
+            status=status_name(code),
+            message=error.get("message") or None,
+            details=orjson.dumps(details).decode() if details else None,
+        )
     return {"errors": cols.table()}

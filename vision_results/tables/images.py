@@ -1,58 +1,111 @@
-"""The ``images`` table: one row per response, errors and empty responses included."""
+"""The ``images`` table: one row per response, errors and empty responses included.
+
+Besides the keys and the error it carries, for a quick look, the OCR text, the
+top label, the safe-search verdicts and how many of each kind of annotation
+the response holds.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables._common import Columns, table_schema, top_language
+from vision_results.tables._common import Columns, likelihood, table_schema, top_language
 from vision_results.tables.errors import response_error
+from vision_results.tables.image_properties import SAFE_SEARCH_FIELDS
 from vision_results.tables.ocr import count_lines, page_size
+from vision_results.tables.web import IMAGE_KINDS
 
-COUNTS = (
-    "n_labels",
-    "n_text_annotations",
-    "n_pages",
-    "n_blocks",
-    "n_paragraphs",
-    "n_lines",
-    "n_words",
-)
+# Counts of lists at these paths of a response.
+LIST_COUNTS = {
+    "n_labels": ("labelAnnotations",),
+    "n_text_annotations": ("textAnnotations",),
+    "n_faces": ("faceAnnotations",),
+    "n_landmarks": ("landmarkAnnotations",),
+    "n_logos": ("logoAnnotations",),
+    "n_objects": ("localizedObjectAnnotations",),
+    "n_colors": ("imagePropertiesAnnotation", "dominantColors", "colors"),
+    "n_crop_hints": ("cropHintsAnnotation", "cropHints"),
+    "n_web_entities": ("webDetection", "webEntities"),
+    "n_web_pages": ("webDetection", "pagesWithMatchingImages"),
+    "n_web_labels": ("webDetection", "bestGuessLabels"),
+}
+OCR_COUNTS = ("n_pages", "n_blocks", "n_paragraphs", "n_lines", "n_words")
+OTHER_COUNTS = ("n_web_images", "n_products")
 
 SCHEMA = table_schema(
     pa.field("error_code", pa.int32()),
     pa.field("error_message", pa.string()),
+    pa.field("mime_type", pa.string()),
+    pa.field("total_pages", pa.int32()),
     pa.field("text", pa.string()),
     pa.field("text_language", pa.string()),
     pa.field("width", pa.int32()),
     pa.field("height", pa.int32()),
-    *(pa.field(name, pa.int32(), nullable=False) for name in COUNTS),
+    pa.field("top_label", pa.string()),
+    pa.field("top_label_score", pa.float64()),
+    *(pa.field(name, pa.string()) for name in SAFE_SEARCH_FIELDS),
+    *(
+        pa.field(name, pa.int32(), nullable=False)
+        for name in (*LIST_COUNTS, *OCR_COUNTS, *OTHER_COUNTS)
+    ),
 )
+
+
+def _count(response: dict[str, Any], path: tuple[str, ...]) -> int:
+    value: Any = response
+    for key in path:
+        value = value.get(key) or {}
+    return len(value)
+
+
+def _ocr_counts(response: dict[str, Any]) -> dict[str, int]:
+    pages = (response.get("fullTextAnnotation") or {}).get("pages") or ()
+    blocks = [b for page in pages for b in page.get("blocks") or ()]
+    paragraphs = [p for block in blocks for p in block.get("paragraphs") or ()]
+    return {
+        "n_pages": len(pages),
+        "n_blocks": len(blocks),
+        "n_paragraphs": len(paragraphs),
+        "n_lines": sum(count_lines(p) for p in paragraphs),
+        "n_words": sum(len(p.get("words") or ()) for p in paragraphs),
+    }
 
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     cols = Columns(SCHEMA, parsed)
     for index, response in enumerate(parsed.responses):
         error = response_error(response) or {}
+        file = parsed.files[index] or {}
         annotation = response.get("fullTextAnnotation") or {}
         pages = annotation.get("pages") or ()
-        blocks = [b for page in pages for b in page.get("blocks") or ()]
-        paragraphs = [p for block in blocks for p in block.get("paragraphs") or ()]
+        labels: list[dict[str, Any]] = response.get("labelAnnotations") or [{}]
+        safe_search = response.get("safeSearchAnnotation")
+        web = response.get("webDetection") or {}
+        search = response.get("productSearchResults") or {}
         width, height = page_size(response)
         cols.key(index)
         cols.add(
             error_code=error.get("code", 0) if error else None,
             error_message=error.get("message") or None,
+            mime_type=(file.get("inputConfig") or {}).get("mimeType") or None,
+            total_pages=file.get("totalPages") or None,
             text=annotation.get("text") or None,
             text_language=top_language(pages[0].get("property")) if pages else None,
             width=width,
             height=height,
-            n_labels=len(response.get("labelAnnotations") or ()),
-            n_text_annotations=len(response.get("textAnnotations") or ()),
-            n_pages=len(pages),
-            n_blocks=len(blocks),
-            n_paragraphs=len(paragraphs),
-            n_lines=sum(count_lines(p) for p in paragraphs),
-            n_words=sum(len(p.get("words") or ()) for p in paragraphs),
+            top_label=labels[0].get("description") or None,
+            top_label_score=labels[0].get("score", 0.0) if labels[0] else None,
+            **{
+                field: likelihood(safe_search.get(field))[0] if safe_search else None
+                for field in SAFE_SEARCH_FIELDS
+            },
+            **{name: _count(response, path) for name, path in LIST_COUNTS.items()},
+            **_ocr_counts(response),
+            n_web_images=sum(len(web.get(field) or ()) for field in IMAGE_KINDS.values()),
+            n_products=len(search.get("results") or ())
+            + sum(len(g.get("results") or ()) for g in search.get("productGroupedResults") or ()),
         )
     return {"images": cols.table()}

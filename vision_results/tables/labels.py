@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables._common import Columns, table_schema
+from vision_results.tables._common import PROPERTIES, Columns, properties, table_schema
 
 SCHEMA = table_schema(
     pa.field("rank", pa.int32(), nullable=False),
@@ -13,6 +13,7 @@ SCHEMA = table_schema(
     pa.field("description", pa.string()),
     pa.field("score", pa.float64()),
     pa.field("topicality", pa.float64()),
+    pa.field("properties", PROPERTIES),
 )
 
 
@@ -27,5 +28,6 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
                 description=label.get("description") or None,
                 score=label.get("score", 0.0),
                 topicality=label.get("topicality", 0.0),
+                properties=properties(label),
             )
     return {"labels": cols.table()}

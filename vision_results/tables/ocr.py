@@ -21,11 +21,12 @@ import numpy as np
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
+from vision_results.tables._boxes import segment_reduce
 from vision_results.tables._common import (
     BOX_FIELDS,
+    LANGUAGES,
     Columns,
     enum_name,
-    segment_reduce,
     table_schema,
     top_language,
 )
@@ -51,13 +52,14 @@ _TEXT = [
     pa.field("text", pa.string()),
     pa.field("confidence", pa.float64()),
     pa.field("language", pa.string()),
+    pa.field("languages", LANGUAGES),
 ]
 _BOUNDS = BOX_FIELDS[:4]
 
 PAGES = table_schema(*_PAGE, pa.field("width", pa.int32()), pa.field("height", pa.int32()), *_TEXT)
 BLOCKS = table_schema(*_BLOCK, pa.field("block_type", pa.string()), *_TEXT, *BOX_FIELDS)
 PARAGRAPHS = table_schema(*_PARAGRAPH, *_TEXT, *BOX_FIELDS)
-LINES = table_schema(*_LINE, pa.field("n_words", pa.int32(), nullable=False), *_TEXT, *_BOUNDS)
+LINES = table_schema(*_LINE, pa.field("n_words", pa.int32(), nullable=False), *_TEXT[:3], *_BOUNDS)
 WORDS = table_schema(
     *_LINE,
     pa.field("word_index", pa.int32(), nullable=False),
@@ -182,7 +184,7 @@ class _Builder:
         )
         line_indexes, word_indexes = words["line_index"], words["word_index"]
         texts, confidences, languages = words["text"], words["confidence"], words["language"]
-        break_types = words["break_type"]
+        all_languages, break_types = words["languages"], words["break_type"]
         for word_index, word in enumerate(paragraph.get("words") or ()):
             symbols = word.get("symbols") or ()
             before = after = None
@@ -202,7 +204,8 @@ class _Builder:
                 prefix = ""
             word_text = "".join([s.get("text", "") for s in symbols])
             confidence = word.get("confidence", 0.0)
-            language = top_language(word.get("property"))
+            prop = word.get("property")
+            language = top_language(prop)
             self.words.key(where[0])
             page_indexes.append(where[1])
             block_indexes.append(where[2])
@@ -212,6 +215,7 @@ class _Builder:
             texts.append(word_text or None)
             confidences.append(confidence)
             languages.append(language)
+            all_languages.append((prop or _EMPTY).get("detectedLanguages") or None)
             break_types.append(after)
             self.words.add_box(word.get("boundingBox"), width, height)
 
@@ -266,10 +270,12 @@ class _Builder:
 
 
 def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
+    prop = element.get("property")
     cols.add(
         text=raw_text.strip(SPACES) or None,
         confidence=element.get("confidence", 0.0),
-        language=top_language(element.get("property")),
+        language=top_language(prop),
+        languages=(prop or _EMPTY).get("detectedLanguages") or None,
     )
 
 

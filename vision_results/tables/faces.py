@@ -1,0 +1,94 @@
+"""``faces`` and ``face_landmarks``: ``faceAnnotations``, one row per face / landmark."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from vision_results.parse import ParsedShard
+from vision_results.tables._boxes import box_fields
+from vision_results.tables._common import (
+    Columns,
+    enum_name,
+    likelihood,
+    likelihood_fields,
+    table_schema,
+)
+from vision_results.tables.ocr import page_size
+
+# FaceAnnotation.Landmark.Type, by number (the defaults form writes numbers).
+LANDMARK_TYPES = (
+    "UNKNOWN_LANDMARK", "LEFT_EYE", "RIGHT_EYE", "LEFT_OF_LEFT_EYEBROW",
+    "RIGHT_OF_LEFT_EYEBROW", "LEFT_OF_RIGHT_EYEBROW", "RIGHT_OF_RIGHT_EYEBROW",
+    "MIDPOINT_BETWEEN_EYES", "NOSE_TIP", "UPPER_LIP", "LOWER_LIP", "MOUTH_LEFT",
+    "MOUTH_RIGHT", "MOUTH_CENTER", "NOSE_BOTTOM_RIGHT", "NOSE_BOTTOM_LEFT",
+    "NOSE_BOTTOM_CENTER", "LEFT_EYE_TOP_BOUNDARY", "LEFT_EYE_RIGHT_CORNER",
+    "LEFT_EYE_BOTTOM_BOUNDARY", "LEFT_EYE_LEFT_CORNER", "RIGHT_EYE_TOP_BOUNDARY",
+    "RIGHT_EYE_RIGHT_CORNER", "RIGHT_EYE_BOTTOM_BOUNDARY", "RIGHT_EYE_LEFT_CORNER",
+    "LEFT_EYEBROW_UPPER_MIDPOINT", "RIGHT_EYEBROW_UPPER_MIDPOINT", "LEFT_EAR_TRAGION",
+    "RIGHT_EAR_TRAGION", "LEFT_EYE_PUPIL", "RIGHT_EYE_PUPIL", "FOREHEAD_GLABELLA",
+    "CHIN_GNATHION", "CHIN_LEFT_GONION", "CHIN_RIGHT_GONION", "LEFT_CHEEK_CENTER",
+    "RIGHT_CHEEK_CENTER",
+)  # fmt: skip
+FEELINGS = {
+    "joy": "joyLikelihood",
+    "sorrow": "sorrowLikelihood",
+    "anger": "angerLikelihood",
+    "surprise": "surpriseLikelihood",
+    "under_exposed": "underExposedLikelihood",
+    "blurred": "blurredLikelihood",
+    "headwear": "headwearLikelihood",
+}
+
+FACES = table_schema(
+    pa.field("face_index", pa.int32(), nullable=False),
+    *box_fields(),
+    *box_fields("fd_"),
+    pa.field("roll_angle", pa.float64()),
+    pa.field("pan_angle", pa.float64()),
+    pa.field("tilt_angle", pa.float64()),
+    pa.field("detection_confidence", pa.float64()),
+    pa.field("landmarking_confidence", pa.float64()),
+    *likelihood_fields(*FEELINGS),
+)
+LANDMARKS = table_schema(
+    pa.field("face_index", pa.int32(), nullable=False),
+    pa.field("type", pa.string()),
+    pa.field("x", pa.float64()),
+    pa.field("y", pa.float64()),
+    pa.field("z", pa.float64()),
+)
+
+
+def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
+    faces, landmarks = Columns(FACES, parsed), Columns(LANDMARKS, parsed)
+    for index, response in enumerate(parsed.responses):
+        annotations = response.get("faceAnnotations")
+        if not annotations:
+            continue
+        width, height = page_size(response)
+        for face_index, face in enumerate(annotations):
+            faces.key(index)
+            faces.add_box(face.get("boundingPoly"), width, height)
+            faces.add_box(face.get("fdBoundingPoly"), width, height, prefix="fd_")
+            faces.add(
+                face_index=face_index,
+                roll_angle=face.get("rollAngle", 0.0),
+                pan_angle=face.get("panAngle", 0.0),
+                tilt_angle=face.get("tiltAngle", 0.0),
+                detection_confidence=face.get("detectionConfidence", 0.0),
+                landmarking_confidence=face.get("landmarkingConfidence", 0.0),
+            )
+            for column, field in FEELINGS.items():
+                name, level = likelihood(face.get(field))
+                faces.add(**{column: name, f"{column}_level": level})
+            for landmark in face.get("landmarks") or ():
+                position = landmark.get("position") or {}
+                landmarks.key(index)
+                landmarks.add(
+                    face_index=face_index,
+                    type=enum_name(landmark.get("type"), LANDMARK_TYPES),
+                    x=position.get("x", 0.0),
+                    y=position.get("y", 0.0),
+                    z=position.get("z", 0.0),
+                )
+    return {"faces": faces.table(), "face_landmarks": landmarks.table()}

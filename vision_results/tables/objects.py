@@ -1,0 +1,40 @@
+"""``objects``: ``localizedObjectAnnotations``, boxes normalized and, where the image
+size is known (from the OCR page), in pixels."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from vision_results.parse import ParsedShard
+from vision_results.tables._boxes import box_fields
+from vision_results.tables._common import Columns, table_schema
+from vision_results.tables.ocr import page_size
+
+SCHEMA = table_schema(
+    pa.field("rank", pa.int32(), nullable=False),
+    pa.field("mid", pa.string()),
+    pa.field("name", pa.string()),
+    pa.field("language_code", pa.string()),
+    pa.field("score", pa.float64()),
+    *box_fields(normalized_bounds=True),
+)
+
+
+def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
+    cols = Columns(SCHEMA, parsed)
+    for index, response in enumerate(parsed.responses):
+        annotations = response.get("localizedObjectAnnotations")
+        if not annotations:
+            continue
+        width, height = page_size(response)
+        for rank, item in enumerate(annotations):
+            cols.key(index)
+            cols.add(
+                rank=rank,
+                mid=item.get("mid") or None,
+                name=item.get("name") or None,
+                language_code=item.get("languageCode") or None,
+                score=item.get("score", 0.0),
+            )
+            cols.add_box(item.get("boundingPoly"), width, height)
+    return {"objects": cols.table()}
