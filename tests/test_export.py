@@ -17,6 +17,7 @@ import pytest
 import vision_results as vr
 from vision_results.source import LocalSource, Shard
 from vision_results.stream import stream_shards
+from vision_results.synth import main as synth_main
 from vision_results.synth import write_sample
 
 
@@ -252,3 +253,12 @@ def test_open_reads_once_and_tables_come_from_the_cache(sample: Path, tmp_path: 
 
 def test_every_table_is_an_attribute_of_results() -> None:
     assert [name for name in vr.TABLE_NAMES if name not in vars(vr.Results)] == []
+
+
+def test_open_reads_every_kind_of_the_bundled_sample(tmp_path: Path) -> None:
+    assert synth_main(["--sample", str(tmp_path / "sample")]) == 0
+    res = vr.open(tmp_path / "sample", progress=False)
+    for name in vr.TABLE_NAMES:
+        frame = getattr(res, name)
+        assert len(frame) == res.report.rows[name] > 0, name
+        assert list(frame.columns) == vr.SCHEMAS[name].names

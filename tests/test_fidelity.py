@@ -245,11 +245,14 @@ def missing_leaves(path: Path, tables: dict[str, list[dict[str, Any]]]) -> list[
     parsed = vr.parse_shard(path.read_bytes(), path.name, str(path))
     problems = []
 
+    seen: dict[tuple[str, str, int | None], set[Any]] = {}
+
     def check(table: str, column: str, value: Any, index: int | None) -> bool:
-        rows = tables[table]
-        if index is not None:
-            rows = [r for r in rows if r["response_index"] == index]
-        return value in column_values(rows, column)
+        key = (table, column, index)
+        if key not in seen:
+            rows = [r for r in tables[table] if index is None or r["response_index"] == index]
+            seen[key] = column_values(rows, column)
+        return value in seen[key]
 
     for file in {id(f): f for f in parsed.files if f is not None}.values():
         for leaf, value in leaves({k: v for k, v in file.items() if k != "responses"}):
