@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from vision_results.parse import RESPONSE_FIELDS
 from vision_results.synth import SAMPLE_IMAGES, _scene, main, write_sample
 
 SEPARATOR = {"SPACE": " ", "SURE_SPACE": " ", "EOL_SURE_SPACE": "\n", "LINE_BREAK": "\n"}
@@ -99,20 +100,7 @@ def test_sample_command(tmp_path: Path) -> None:
 
 # --- the kinds besides text --------------------------------------------------------------
 
-KINDS = (
-    "faceAnnotations",
-    "landmarkAnnotations",
-    "logoAnnotations",
-    "labelAnnotations",
-    "localizedObjectAnnotations",
-    "textAnnotations",
-    "fullTextAnnotation",
-    "safeSearchAnnotation",
-    "imagePropertiesAnnotation",
-    "cropHintsAnnotation",
-    "webDetection",
-    "productSearchResults",
-)
+KINDS = tuple(sorted(RESPONSE_FIELDS - {"context", "error"}))
 # The v1 enums, by number, written out here from the protos rather than taken from
 # the generator, so that a wrong number there shows.
 LIKELIHOOD = ("UNKNOWN", "VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY")

@@ -86,6 +86,24 @@ def properties(entity: dict[str, Any]) -> list[dict[str, Any]] | None:
     ] or None
 
 
+OBJECT_FIELDS = [
+    pa.field("mid", pa.string()),
+    pa.field("name", pa.string()),
+    pa.field("language_code", pa.string()),
+    pa.field("score", pa.float64()),
+]
+
+
+def object_values(item: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a LocalizedObjectAnnotation (objects, and product search's)."""
+    return {
+        "mid": item.get("mid") or None,
+        "name": item.get("name") or None,
+        "language_code": item.get("languageCode") or None,
+        "score": item.get("score", 0.0),
+    }
+
+
 class Columns:
     """Column lists for one table of one shard, appended row by row.
 

@@ -7,15 +7,12 @@ import pyarrow as pa
 
 from vision_results.parse import ParsedShard
 from vision_results.tables._boxes import box_fields
-from vision_results.tables._common import Columns, table_schema
+from vision_results.tables._common import OBJECT_FIELDS, Columns, object_values, table_schema
 from vision_results.tables.ocr import page_size
 
 SCHEMA = table_schema(
     pa.field("rank", pa.int32(), nullable=False),
-    pa.field("mid", pa.string()),
-    pa.field("name", pa.string()),
-    pa.field("language_code", pa.string()),
-    pa.field("score", pa.float64()),
+    *OBJECT_FIELDS,
     *box_fields(normalized_bounds=True),
 )
 
@@ -29,12 +26,6 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
         width, height = page_size(response)
         for rank, item in enumerate(annotations):
             cols.key(index)
-            cols.add(
-                rank=rank,
-                mid=item.get("mid") or None,
-                name=item.get("name") or None,
-                language_code=item.get("languageCode") or None,
-                score=item.get("score", 0.0),
-            )
+            cols.add(rank=rank, **object_values(item))
             cols.add_box(item.get("boundingPoly"), width, height)
     return {"objects": cols.table()}

@@ -13,7 +13,13 @@ from typing import Any
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables._common import BOX_FIELDS, Columns, table_schema
+from vision_results.tables._common import (
+    BOX_FIELDS,
+    OBJECT_FIELDS,
+    Columns,
+    object_values,
+    table_schema,
+)
 from vision_results.tables.ocr import page_size
 
 PRODUCT_LABELS = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
@@ -36,10 +42,7 @@ PRODUCTS = table_schema(
 OBJECTS = table_schema(
     pa.field("group_index", pa.int32(), nullable=False),
     _RANK,
-    pa.field("mid", pa.string()),
-    pa.field("name", pa.string()),
-    pa.field("language_code", pa.string()),
-    pa.field("score", pa.float64()),
+    *OBJECT_FIELDS,
 )
 
 
@@ -90,12 +93,5 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
             )
             for rank, item in enumerate(group.get("objectAnnotations") or ()):
                 objects.key(index)
-                objects.add(
-                    group_index=group_index,
-                    rank=rank,
-                    mid=item.get("mid") or None,
-                    name=item.get("name") or None,
-                    language_code=item.get("languageCode") or None,
-                    score=item.get("score", 0.0),
-                )
+                objects.add(group_index=group_index, rank=rank, **object_values(item))
     return {"products": products.table(), "product_objects": objects.table()}
