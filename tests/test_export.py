@@ -262,3 +262,32 @@ def test_open_reads_every_kind_of_the_bundled_sample(tmp_path: Path) -> None:
         frame = getattr(res, name)
         assert len(frame) == res.report.rows[name] > 0, name
         assert list(frame.columns) == vr.SCHEMAS[name].names
+
+
+@pytest.mark.parametrize(
+    ("how", "safe"),
+    [
+        ("script", False),  # its top level would run again in each parser process
+        ("script-using-our-cli", True),  # the console script guards itself
+        ("-c", True),
+        ("-m", True),
+    ],
+)
+def test_processes_start_by_default_only_where_spawning_is_safe(
+    how: str, safe: bool, tmp_path: Path
+) -> None:
+    check = "from vision_results.stream import spawn_is_safe; print(spawn_is_safe())"
+    script = tmp_path / "probe_main.py"
+    script.write_text(
+        ("from vision_results.cli import main\n" if how == "script-using-our-cli" else "") + check
+    )
+    args = {
+        "script": [str(script)],
+        "script-using-our-cli": [str(script)],
+        "-c": ["-c", check],
+        "-m": ["-m", "probe_main"],
+    }[how]
+    out = subprocess.run(
+        [sys.executable, *args], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == str(safe)

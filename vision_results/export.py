@@ -27,7 +27,7 @@ from vision_results.report import ExportReport, Skipped
 from vision_results.source import EXPORT_RECORD, Source, open_source
 from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards
 from vision_results.tables import SCHEMAS, TABLE_NAMES
-from vision_results.writer import StagedDestination, TableWriter
+from vision_results.writer import StagedDestination, TableWriter, keep_within_budget
 
 OnError = Literal["raise", "skip"]
 
@@ -77,8 +77,10 @@ def export(
     and leaves nothing under DEST; ``"skip"`` goes on and lists the shard and
     the reason in the report. ``workers`` shards are downloaded at once;
     ``processes`` parse them (0: parse in the download threads; None: one per
-    core when the source holds 64 MB or more). ``progress=None`` shows a bar on
-    a terminal only.
+    core when the source holds 64 MB or more, unless this runs in a script run
+    by path, which would run again in each process: there, guard the script
+    with ``if __name__ == "__main__":`` and pass ``processes``).
+    ``progress=None`` shows a bar on a terminal only.
     SOURCE may also be a ready :class:`~vision_results.source.Source`, e.g.
     ``GcsSource(url, client, retry=...)`` to choose how downloads are retried.
     """
@@ -111,6 +113,7 @@ def export(
                     raise result.error
                 for name, table in result.tables.items():
                     writers[name].write(table)
+                keep_within_budget(writers.values())
                 report.add(result)
                 bar.update()
                 bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")

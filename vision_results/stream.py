@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -64,11 +65,28 @@ def read_and_flatten(
         return ShardResult(shard, error=exc)
 
 
+def spawn_is_safe() -> bool:
+    """Whether parser processes may be started without the caller asking for them.
+
+    A spawned process imports the main module again. That is harmless for a
+    module run by name (``python -m``, Jupyter), an interactive session, and
+    this package's own command (its entry point guards itself); but a script
+    run by path would run its top level again, export included, unless it is
+    guarded by ``if __name__ == "__main__":``, which we cannot see.
+    """
+    main = sys.modules.get("__main__")
+    if getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        return True
+    cli = sys.modules.get("vision_results.cli")
+    return cli is not None and getattr(main, "main", None) is cli.main
+
+
 def auto_processes(shards: list[Shard]) -> int:
-    """Parse in processes when there are cores to spare and enough bytes to pay
-    for starting them (about a second); else in the download threads."""
+    """Parse in processes when there are cores to spare, enough bytes to pay for
+    starting them (about a second) and it is safe to; else in the download threads."""
     cores = os.cpu_count() or 1
-    return cores if cores > 1 and sum(s.size for s in shards) >= 64 << 20 else 0
+    big = sum(s.size for s in shards) >= 64 << 20
+    return cores if cores > 1 and big and spawn_is_safe() else 0
 
 
 def stream_shards(

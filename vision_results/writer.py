@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -20,6 +21,8 @@ from vision_results.errors import DestinationError
 ROWS_PER_GROUP = 128_000
 BYTES_PER_GROUP = 8 << 20
 ROWS_PER_FILE = 16_000_000
+PIECES_PER_COMPACTION = 64
+BUFFER_BUDGET = 32 << 20  # all tables' buffers together
 
 
 class TableWriter:
@@ -58,7 +61,17 @@ class TableWriter:
         self._buffered_bytes += table.nbytes
         self.rows += table.num_rows
         if self._buffered_rows >= self.rows_per_group or self._buffered_bytes >= BYTES_PER_GROUP:
-            self._flush()
+            self.flush()
+        elif len(self._buffer) >= PIECES_PER_COMPACTION:
+            # A sparse table (errors, product_objects, ...) fills a row group over
+            # thousands of shards; each piece costs far more than its nbytes (its
+            # buffers are separate allocations, or bytes objects from a parser
+            # process), so keep one contiguous copy instead of thousands of pieces.
+            self._buffer = [pa.concat_tables(self._buffer).combine_chunks()]
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self._buffered_bytes
 
     def _open(self) -> pq.ParquetWriter:
         if self._writer is None or self._file_rows >= self.rows_per_file:
@@ -71,7 +84,8 @@ class TableWriter:
             self._file_rows = 0
         return self._writer
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what is buffered as a row group."""
         if not self._buffer:
             return
         table = pa.concat_tables(self._buffer)
@@ -81,9 +95,21 @@ class TableWriter:
 
     def close(self) -> int:
         """Write what is buffered (an empty table still gets one file); return the rows."""
-        self._flush()
+        self.flush()
         self._open().close()
         return self.rows
+
+
+def keep_within_budget(writers: Iterable[TableWriter], budget: int = BUFFER_BUDGET) -> None:
+    """Flush the fullest buffers until all of them together hold at most ``budget``
+    bytes, so memory does not grow with the number of tables either."""
+    ordered = sorted(writers, key=lambda w: w.buffered_bytes, reverse=True)
+    total = sum(w.buffered_bytes for w in ordered)
+    for writer in ordered:
+        if total <= budget:
+            return
+        total -= writer.buffered_bytes
+        writer.flush()
 
 
 class StagedDestination:
