@@ -21,94 +21,18 @@ import pytest
 from click.testing import CliRunner
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import storage
-from google.resumable_media import DataCorruption
 
 import vision_results as vr
-from tests.conftest import FAST_RETRY
+from tests.conftest import (
+    EMPTY_SHARD,
+    download_paths,
+    read_tables,
+)
 from tests.fault_proxy import FaultProxy
-from tests.gcs_server import upload_bytes, upload_tree
+from tests.gcs_server import upload_bytes
 from vision_results.cli import main
-from vision_results.report import ExportReport, Skipped
+from vision_results.report import ExportReport
 from vision_results.source import GcsSource, storage_client
-from vision_results.synth import write_sample
-
-PREFIX = "vision/run-1"
-EMPTY_SHARD = b'{"responses": []}'
-BAD_SHARD = "images/output-21-to-30.json"  # the shard the fault tests break
-
-
-# --- helpers ---------------------------------------------------------------------------
-
-
-def json_counts(folder: Path) -> tuple[Counter[str], dict[str, int], set[str]]:
-    """Rows each table should get, responses per shard and every image uri, counted
-    straight from the JSON files (not with the package)."""
-    rows: Counter[str] = Counter()
-    per_shard: dict[str, int] = {}
-    uris: set[str] = set()
-    for path in sorted(folder.rglob("output-*.json")):
-        responses = json.loads(path.read_bytes())["responses"]
-        per_shard[path.relative_to(folder).as_posix()] = len(responses)
-        for response in responses:
-            rows["images"] += 1
-            rows["labels"] += len(response.get("labelAnnotations", []))
-            rows["text_annotations"] += len(response.get("textAnnotations", []))
-            rows["errors"] += "error" in response
-            pages = response.get("fullTextAnnotation", {}).get("pages", [])
-            rows["ocr_pages"] += len(pages)
-            rows["ocr_words"] += sum(
-                len(paragraph["words"])
-                for page in pages
-                for block in page["blocks"]
-                for paragraph in block["paragraphs"]
-            )
-            uris.add(response["context"]["uri"])
-    return rows, per_shard, uris
-
-
-def read_tables(dest: Path) -> dict[str, pa.Table]:
-    return {name: pq.read_table(dest / name) for name in vr.TABLE_NAMES}
-
-
-def download_paths(proxy: FaultProxy, bucket: str) -> list[str]:
-    """Objects downloaded through the proxy, in request order."""
-    marker = f"/download/storage/v1/b/{bucket}/o/"
-    return [s.path.split(marker, 1)[1].split("?", 1)[0] for s in proxy.requests(marker)]
-
-
-# --- fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """15 shards: 13 image shards output-1-to-10 ... output-121-to-130, and 2 PDF shards."""
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder, images=130, seed=1, batch_size=10, words_per_image=15)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def expected(sample_dir: Path) -> tuple[Counter[str], dict[str, int], set[str]]:
-    return json_counts(sample_dir)
-
-
-@pytest.fixture(scope="module")
-def local_tables(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
-    """The reference: the same sample exported from the local folder."""
-    dest = tmp_path_factory.mktemp("local") / "tables"
-    vr.export(sample_dir, dest, progress=False)
-    return read_tables(dest)
-
-
-@pytest.fixture
-def sample_gcs(
-    gcs_client: storage.Client, sample_dir: Path, bucket_name: str
-) -> tuple[str, dict[str, int]]:
-    """The sample uploaded to this test's own bucket: its gs:// URL and object generations
-    (keyed by the path relative to the prefix)."""
-    generations = upload_tree(gcs_client, sample_dir, bucket_name, PREFIX)
-    return f"gs://{bucket_name}/{PREFIX}", generations
-
 
 # --- listing and paging ------------------------------------------------------------------
 
@@ -365,107 +289,3 @@ def test_cli_exports_from_gcs_with_the_emulator_variable(
     assert record.skipped_shards == [] and record.ignored_objects == []
     for name in vr.TABLE_NAMES:
         assert pq.read_table(dest / name).equals(local_tables[name]), name
-
-
-# --- faults ------------------------------------------------------------------------------
-
-
-def test_503s_on_listing_and_download_are_retried(
-    proxied_client: storage.Client,
-    fault_proxy: FaultProxy,
-    sample_gcs: tuple[str, dict[str, int]],
-    local_tables: dict[str, pa.Table],
-    expected: tuple[Counter[str], dict[str, int], set[str]],
-    tmp_path: Path,
-) -> None:
-    url, _ = sample_gcs
-    bucket = url.removeprefix("gs://").split("/")[0]
-    bad_object = f"{PREFIX}/{BAD_SHARD}"
-    fault_proxy.fail(f"/storage/v1/b/{bucket}/o?", times=1)  # the first listing page
-    fault_proxy.fail(f"/o/{bad_object}?", times=2)  # the shard's first two downloads
-
-    source = GcsSource(url, proxied_client, retry=FAST_RETRY)
-    report = vr.export(source, tmp_path / "out", progress=False)
-
-    assert report.skipped_shards == []
-    assert report.images == expected[0]["images"]
-    tables = read_tables(tmp_path / "out")
-    for name in vr.TABLE_NAMES:
-        assert tables[name].equals(local_tables[name]), name
-    statuses = [s.status for s in fault_proxy.requests(f"/o/{bad_object}?")]
-    assert statuses == [503, 503, 200]
-    listing_statuses = [s.status for s in fault_proxy.requests(f"/storage/v1/b/{bucket}/o?")]
-    assert listing_statuses == [503, 200]
-
-
-def test_a_corrupted_download_is_detected_by_the_client(
-    proxied_client: storage.Client,
-    fault_proxy: FaultProxy,
-    sample_gcs: tuple[str, dict[str, int]],
-    sample_dir: Path,
-) -> None:
-    url, _ = sample_gcs
-    bucket = url.removeprefix("gs://").split("/")[0]
-    blob = proxied_client.bucket(bucket).blob(f"{PREFIX}/{BAD_SHARD}")
-    original = (sample_dir / BAD_SHARD).read_bytes()
-    fault_proxy.corrupt(f"/o/{PREFIX}/{BAD_SHARD}?")
-
-    # Without a checksum the altered bytes would pass: same length, still valid JSON.
-    unchecked = blob.download_as_bytes(checksum=None)
-    assert len(unchecked) == len(original) and unchecked != original
-    json.loads(unchecked)
-    with pytest.raises(DataCorruption) as caught:
-        blob.download_as_bytes(checksum="auto", retry=FAST_RETRY)
-    assert not isinstance(caught.value, GoogleAPIError)
-    assert len(fault_proxy.requests(f"/o/{PREFIX}/{BAD_SHARD}?")) == 2  # not retried
-
-
-def test_a_corrupted_shard_fails_the_export_with_its_location(
-    proxied_client: storage.Client,
-    fault_proxy: FaultProxy,
-    sample_gcs: tuple[str, dict[str, int]],
-    tmp_path: Path,
-) -> None:
-    url, _ = sample_gcs
-    fault_proxy.corrupt(f"/o/{PREFIX}/{BAD_SHARD}?")
-    source = GcsSource(url, proxied_client, retry=FAST_RETRY)
-    location = f"{url}/{BAD_SHARD}"
-
-    shard = next(s for s in source.list().shards if s.name == BAD_SHARD)
-    with pytest.raises(vr.SourceError, match=re.escape(location)) as caught:
-        source.read(shard)
-    assert "checksum" in str(caught.value)
-    assert isinstance(caught.value.__cause__, DataCorruption)
-
-    with pytest.raises(vr.SourceError, match=re.escape(location)):
-        vr.export(source, tmp_path / "out", on_error="raise", progress=False)
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_corrupted_shard_is_skipped_and_reported(
-    proxied_client: storage.Client,
-    fault_proxy: FaultProxy,
-    sample_gcs: tuple[str, dict[str, int]],
-    local_tables: dict[str, pa.Table],
-    expected: tuple[Counter[str], dict[str, int], set[str]],
-    tmp_path: Path,
-) -> None:
-    url, _ = sample_gcs
-    fault_proxy.corrupt(f"/o/{PREFIX}/{BAD_SHARD}?")
-    source = GcsSource(url, proxied_client, retry=FAST_RETRY)
-    report = vr.export(source, tmp_path / "out", on_error="skip", progress=False)
-
-    assert [s.name for s in report.skipped_shards] == [BAD_SHARD]
-    reason = report.skipped_shards[0].reason
-    assert f"{url}/{BAD_SHARD}" in reason and "checksum" in reason
-    assert BAD_SHARD not in [s.name for s in report.shards]
-    assert len(report.shards) == len(expected[1]) - 1
-    assert report.images == expected[0]["images"] - expected[1][BAD_SHARD]
-
-    # Every other row is there, exactly as from the local folder.
-    tables = read_tables(tmp_path / "out")
-    for name in vr.TABLE_NAMES:
-        want = local_tables[name].filter(pc.not_equal(local_tables[name]["shard"], BAD_SHARD))
-        assert tables[name].equals(want), name
-    record = ExportReport.from_json((tmp_path / "out" / "_export.json").read_bytes())
-    assert record.skipped_shards == [Skipped(BAD_SHARD, reason)]
