@@ -21,6 +21,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 import vision_results as vr
 from tests.fault_proxy import FaultProxy
 from tests.gcs_server import binary_path, make_client, run_gcs_server, upload_tree
+from tests.vision_server import VisionServer
 from vision_results.synth import write_sample
 
 # The client's default retry waits 1 s, 2 s, ... between attempts; tests need not.
@@ -142,3 +143,17 @@ def sample_gcs(
     (keyed by the path relative to the prefix)."""
     generations = upload_tree(gcs_client, sample_dir, bucket_name, PREFIX)
     return f"gs://{bucket_name}/{PREFIX}", generations
+
+
+# --- Vision API stand-in (tests/vision_server.py) ------------------------------------------
+
+
+@pytest.fixture
+def vision_server(gcs_client: storage.Client) -> Iterator[VisionServer]:
+    """A Cloud Vision stand-in (plain HTTP on loopback) writing its output files to the
+    fake-gcs-server; operations are DONE at the first poll unless scripted otherwise."""
+    with VisionServer(gcs_client) as server:
+        yield server
+
+
+# --- end of the Vision API stand-in fixtures ------------------------------------------------

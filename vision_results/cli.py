@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 
 from vision_results.errors import VisionResultsError
 from vision_results.export import export
+from vision_results.jobs.api import API_VERSIONS, vision_api
+from vision_results.jobs.images import collect
+from vision_results.jobs.manifest import JobManifest
+from vision_results.jobs.run import MAX_IN_FLIGHT, describe, load, refresh, save, submit, wait
+from vision_results.source import storage_client
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.tables import TABLE_NAMES
 
@@ -77,11 +83,119 @@ def export_command(
             progress=False if quiet else None,
         )
     except VisionResultsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        _fail(exc)
     if not quiet:
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
+
+
+ENDPOINT_HELP = (
+    "Vision endpoint, e.g. https://eu-vision.googleapis.com, or http://127.0.0.1:PORT for a "
+    "local stand-in (default: $VISION_RESULTS_VISION_ENDPOINT, else Google's)."
+)
+
+
+def _fail(exc: VisionResultsError) -> NoReturn:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _show(manifest: JobManifest, as_json: bool) -> None:
+    if as_json:
+        click.echo(manifest.to_json().decode())
+        return
+    for op in manifest.operations:
+        line = f"{op.state:<9} images {op.first}-{op.last}  {op.output}  {op.name or '-'}"
+        click.echo(line + (f"\n          {describe(op)}" if op.state == "FAILED" else ""))
+
+
+@main.command("submit")
+@click.argument("images", nargs=-1, required=True)
+@click.option("--output", required=True, help="gs://BUCKET/PREFIX/ the job writes under.")
+@click.option(
+    "--features",
+    default="LABEL_DETECTION,DOCUMENT_TEXT_DETECTION",
+    show_default=True,
+    help="Comma-separated Vision feature types.",
+)
+@click.option("--max-results", type=click.IntRange(min=1), help="maxResults of each feature.")
+@click.option("--batch-size", type=click.IntRange(1, 100), default=20, show_default=True,
+              help="Responses per output file.")  # fmt: skip
+@click.option("--parent", help="projects/P or projects/P/locations/{us,eu}.")
+@click.option("--api-version", type=click.Choice(API_VERSIONS), default="v1", show_default=True)
+@click.option("--endpoint", help=ENDPOINT_HELP)
+@click.option("--max-in-flight", type=click.IntRange(min=1), default=MAX_IN_FLIGHT,
+              show_default=True, help="Operations unfinished at once.")  # fmt: skip
+@click.option("--wait/--no-wait", "wait_for_it", default=False, help="Wait for the job to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def submit_command(
+    images: tuple[str, ...],
+    output: str,
+    features: str,
+    max_results: int | None,
+    batch_size: int,
+    parent: str | None,
+    api_version: str,
+    endpoint: str | None,
+    max_in_flight: int,
+    wait_for_it: bool,
+    as_json: bool,
+) -> None:
+    """Start asyncBatchAnnotate for IMAGES: gs:// URIs, gs://BUCKET/PREFIX/ folders of
+    images, or files listing URIs (one per line, or a CSV with a uri column).
+
+    More than 2,000 images are split into several operations, each writing under
+    its own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
+    """
+    try:
+        storage = storage_client()
+        api = vision_api(api_version, endpoint)
+        manifest = submit(
+            collect(images, storage), output, api=api, storage=storage,
+            features=[f.strip() for f in features.split(",") if f.strip()],
+            max_results=max_results, batch_size=batch_size, parent=parent,
+            api_version=api_version, max_in_flight=max_in_flight,
+        )  # fmt: skip
+        if wait_for_it:
+            manifest = wait(manifest, api, storage)
+    except VisionResultsError as exc:
+        _fail(exc)
+    _show(manifest, as_json)
+
+
+@main.command("status")
+@click.argument("output")
+@click.option("--endpoint", help=ENDPOINT_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def status_command(output: str, endpoint: str | None, as_json: bool) -> None:
+    """Show the state of each operation of the job writing under OUTPUT."""
+    try:
+        storage = storage_client()
+        manifest = load(output, storage)
+        refresh(manifest, vision_api(manifest.request.api_version, endpoint))
+        save(manifest, storage)
+    except VisionResultsError as exc:
+        _fail(exc)
+    _show(manifest, as_json)
+
+
+@main.command("wait")
+@click.argument("output")
+@click.option("--endpoint", help=ENDPOINT_HELP)
+@click.option("--interval", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Seconds between polls.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def wait_command(output: str, endpoint: str | None, interval: float, as_json: bool) -> None:
+    """Wait for every operation of the job writing under OUTPUT (resumable: the state
+    is in OUTPUT/_job.json). Exits 1 naming each failed operation and its code."""
+    try:
+        storage = storage_client()
+        manifest = load(output, storage)
+        api = vision_api(manifest.request.api_version, endpoint)
+        manifest = wait(manifest, api, storage, interval=interval)
+    except VisionResultsError as exc:
+        _fail(exc)
+    _show(manifest, as_json)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 from google.resumable_media import DataCorruption, InvalidResponse
 
 from vision_results.errors import SourceError
+from vision_results.jobs.manifest import MANIFEST_NAME
 
 SHARD_NAME = re.compile(r"output-(\d+)-to-(\d+)\.json$")
 EXPORT_RECORD = "_export.json"
@@ -77,6 +78,8 @@ def classify(name: str, size: int) -> str | None:
     base = name.rpartition("/")[2]
     if base == EXPORT_RECORD:
         return "export record of vision-results, not Vision output"
+    if base == MANIFEST_NAME:
+        return "job manifest of vision-results, not Vision output"
     if not SHARD_NAME.search(base):
         return "name is not output-N-to-M.json"
     return None
@@ -194,7 +197,7 @@ def storage_client() -> Any:
     ``host:port``), no credentials are needed; otherwise Application Default
     Credentials are used.
     """
-    from google.cloud import storage
+    from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]
 
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:

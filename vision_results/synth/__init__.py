@@ -31,7 +31,14 @@ from vision_results.synth._scene import Scene, compact
 from vision_results.synth._schema import with_defaults
 from vision_results.synth._text import PDF_PAGE, SCENARIOS, Json, Layout, labels
 
-__all__ = ["SAMPLE_IMAGES", "SAMPLE_SEED", "main", "with_defaults", "write_sample"]
+__all__ = [
+    "SAMPLE_IMAGES",
+    "SAMPLE_SEED",
+    "image_response",
+    "main",
+    "with_defaults",
+    "write_sample",
+]
 
 SAMPLE_IMAGES = 60
 SAMPLE_SEED = 7
@@ -81,6 +88,12 @@ def _image_response(seed: int, index: int, words_per_image: int) -> Json:
         productSearchResults=scene.products(),
         context=context,
     )
+
+
+def image_response(seed: int, index: int, *, words_per_image: int = 40) -> Json:
+    """Response `index` (1-based) of the image job of `seed`, as :func:`write_sample`
+    writes it; its ``context`` names the generator's own bucket."""
+    return _image_response(seed, index, words_per_image)
 
 
 def _pdf_response(seed: int, doc: int, page_number: int, langs: tuple[str, ...]) -> Json:

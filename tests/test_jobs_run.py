@@ -1,0 +1,182 @@
+"""Submit, watch and finish jobs end to end: the real Vision client and REST path talk to
+a stand-in service on loopback, which writes its output into fake-gcs-server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from google.cloud import storage
+
+import vision_results as vr
+from tests.vision_server import VisionServer
+from vision_results.cli import main
+from vision_results.jobs.api import vision_api
+from vision_results.jobs.run import JobError, load, submit, wait
+
+
+def no_sleep(seconds: float) -> None:
+    """Polling in tests does not wait: the stand-in moves on per poll, not per second."""
+
+
+@pytest.fixture
+def env(gcs_server: str, vision_server: VisionServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    monkeypatch.setenv("VISION_RESULTS_VISION_ENDPOINT", vision_server.url)
+
+
+def images(bucket: str, count: int) -> list[str]:
+    return [f"gs://{bucket}/pics/img-{n:05d}.jpg" for n in range(count)]
+
+
+def make_bucket(client: storage.Client, name: str) -> str:
+    client.create_bucket(name)
+    return name
+
+
+def test_cli_submit_wait_export_gives_one_row_per_image(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    tmp_path: Path,
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    (tmp_path / "list.txt").write_text("\n".join(images(bucket, 25)))
+    output = f"gs://{bucket}/run1/"
+    result = CliRunner().invoke(
+        main,
+        ["submit", str(tmp_path / "list.txt"), "--output", output, "--features",
+         "LABEL_DETECTION,FACE_DETECTION", "--max-results", "3", "--parent", "projects/p",
+         "--wait"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"DONE      images 1-25  {output}op-0000/  projects/p/")
+
+    (sent,) = [r for r in vision_server.requests if r.method == "POST"]
+    assert sent.decoded_path == "/v1/images:asyncBatchAnnotate?$alt=json;enum-encoding=int"
+    assert sent.body["parent"] == "projects/p"
+    assert sent.body["outputConfig"] == {
+        "gcsDestination": {"uri": f"{output}op-0000/"},
+        "batchSize": 20,
+    }
+    assert sent.body["requests"][0] == {
+        "image": {"source": {"imageUri": images(bucket, 1)[0]}},
+        "features": [{"type": 4, "maxResults": 3}, {"type": 1, "maxResults": 3}],
+    }
+    report = vr.export(output, tmp_path / "tables", client=gcs_client)
+    table = pq.read_table(tmp_path / "tables" / "images").to_pylist()
+    assert [row["uri"] for row in table] == images(bucket, 25)
+    assert [s.name for s in report.shards] == [
+        "op-0000/output-1-to-20.json",
+        "op-0000/output-21-to-25.json",
+    ]
+    assert [(o.name, o.reason) for o in report.ignored_objects] == [
+        ("_job.json", "job manifest of vision-results, not Vision output")
+    ]
+
+
+def test_v1p1beta1_posts_to_its_own_surface(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    api = vision_api("v1p1beta1")
+    manifest = submit(
+        images(bucket, 3),
+        f"gs://{bucket}/beta",
+        features=["TEXT_DETECTION"],
+        api=api,
+        storage=gcs_client,
+        parent="projects/p/locations/eu",
+        api_version="v1p1beta1",
+    )
+    wait(manifest, api, gcs_client, poll=no_sleep)
+    post, get = vision_server.requests[0], vision_server.requests[-1]
+    assert (post.method, post.decoded_path) == (
+        "POST",
+        "/v1p1beta1/projects/p/locations/eu/images:asyncBatchAnnotate",
+    )
+    assert post.body == {
+        "requests": [
+            {"image": {"source": {"imageUri": uri}}, "features": [{"type": "TEXT_DETECTION"}]}
+            for uri in images(bucket, 3)
+        ],
+        "outputConfig": {
+            "gcsDestination": {"uri": f"gs://{bucket}/beta/op-0000/"},
+            "batchSize": 20,
+        },
+        "parent": "projects/p/locations/eu",
+    }
+    assert (get.method, get.decoded_path) == ("GET", f"/v1p1beta1/{manifest.operations[0].name}")
+    assert load(f"gs://{bucket}/beta", gcs_client).operations[0].state == "DONE"
+
+
+def test_more_than_2000_images_split_into_operations(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    api = vision_api()
+    manifest = submit(
+        images(bucket, 2001), f"gs://{bucket}/big/", features=["LABEL_DETECTION"], api=api,
+        storage=gcs_client, batch_size=100,
+    )  # fmt: skip
+    posts = [r for r in vision_server.requests if r.method == "POST"]
+    assert [len(p.body["requests"]) for p in posts] == [2000, 1]
+    assert [p.body["outputConfig"]["gcsDestination"]["uri"] for p in posts] == [
+        f"gs://{bucket}/big/op-0000/",
+        f"gs://{bucket}/big/op-0001/",
+    ]
+    assert posts[1].body["requests"][0]["image"]["source"]["imageUri"] == images(bucket, 2001)[-1]
+    saved = load(f"gs://{bucket}/big/", gcs_client)
+    assert saved.images == images(bucket, 2001)
+    assert [(op.first, op.last, op.name is not None) for op in saved.operations] == [
+        (1, 2000, True),
+        (2001, 2001, True),
+    ]
+    wait(manifest, api, gcs_client, poll=no_sleep)
+
+
+def test_wait_resumes_from_the_manifest(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    vision_server.script(polls_until_done=3)
+    output = f"gs://{bucket}/slow/"
+    submit(images(bucket, 4), output, features=["LABEL_DETECTION"], api=vision_api(),
+           storage=gcs_client)  # fmt: skip
+    # The terminal that submitted is gone; a new one only knows the output prefix.
+    assert load(output, gcs_client).operations[0].state == "CREATED"
+    result = CliRunner().invoke(main, ["status", output])
+    assert result.exit_code == 0 and result.output.startswith("RUNNING")
+    result = CliRunner().invoke(main, ["wait", output, "--interval", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    assert load(output, gcs_client).operations[0].state == "DONE"
+    assert '"state": "DONE"' in result.output
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [(3, "INVALID_ARGUMENT", "Bad image data."), (8, "RESOURCE_EXHAUSTED", "Quota exceeded.")],
+)
+def test_failed_operation_ends_with_its_code_and_a_non_zero_exit(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    code: int,
+    status: str,
+    message: str,
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    vision_server.script(fail_with=(code, message))
+    output = f"gs://{bucket}/bad/"
+    manifest = submit(images(bucket, 2), output, features=["LABEL_DETECTION"], api=vision_api(),
+                      storage=gcs_client)  # fmt: skip
+    with pytest.raises(JobError, match=rf"{status} \({code}\): {message}"):
+        wait(manifest, vision_api(), gcs_client, poll=no_sleep)
+    result = CliRunner().invoke(main, ["wait", output, "--interval", "0"])
+    assert result.exit_code == 1
+    assert f"{manifest.operations[0].name}: {status} ({code}): {message}" in result.output
+    assert load(output, gcs_client).operations[0].state == "FAILED"

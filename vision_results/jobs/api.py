@@ -1,0 +1,189 @@
+"""The two Vision API surfaces that start and poll asyncBatchAnnotate operations.
+
+- v1 (the default) goes through the official ``google-cloud-vision`` client;
+- v1p1beta1 has no async image method in the Python client, so it is called as
+  REST (``POST /v1p1beta1/{parent}/images:asyncBatchAnnotate``, ``GET
+  /v1p1beta1/{name}``) through google-auth's authorized session.
+
+Both retry transient errors (429, 503, connection resets) with google-api-core's
+:class:`~google.api_core.retry.Retry`. :func:`vision_api` is the one place the
+clients are built.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from google.api_core import exceptions as core_exceptions
+from google.api_core.retry import Retry, if_exception_type
+
+from vision_results.errors import VisionResultsError
+
+ENDPOINT_VARIABLE = "VISION_RESULTS_VISION_ENDPOINT"
+API_VERSIONS = ("v1", "v1p1beta1")
+OPERATION_STATES = ("STATE_UNSPECIFIED", "CREATED", "RUNNING", "DONE", "CANCELLED")
+
+TRANSIENT = if_exception_type(
+    core_exceptions.TooManyRequests,
+    core_exceptions.ServiceUnavailable,
+    core_exceptions.InternalServerError,
+    ConnectionError,
+)
+DEFAULT_RETRY = Retry(predicate=TRANSIENT, initial=1.0, maximum=30.0, timeout=300.0)
+
+
+@dataclass
+class OperationStatus:
+    name: str
+    state: str
+    done: bool
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+class VisionApi(Protocol):
+    """Start an operation; read its status by name."""
+
+    def start(self, requests: list[dict[str, Any]], output: str, batch_size: int,
+              parent: str | None) -> str: ...  # fmt: skip
+
+    def status(self, name: str) -> OperationStatus: ...
+
+
+def image_requests(
+    images: list[str], features: list[str], max_results: int | None
+) -> list[dict[str, Any]]:
+    """AnnotateImageRequests in the REST JSON form."""
+    feature_list = [
+        {"type": name, **({"maxResults": max_results} if max_results else {})} for name in features
+    ]
+    return [{"image": {"source": {"imageUri": uri}}, "features": feature_list} for uri in images]
+
+
+def _status(name: str, done: bool, state: str, error: dict[str, Any] | None) -> OperationStatus:
+    if error and error.get("code"):
+        return OperationStatus(name, "FAILED", True, error["code"], error.get("message") or None)
+    return OperationStatus(name, "DONE" if done else state, done)
+
+
+class V1Api:
+    """v1 through ``google.cloud.vision_v1.ImageAnnotatorClient``."""
+
+    def __init__(self, client: Any, retry: Retry = DEFAULT_RETRY) -> None:
+        self.client = client
+        self.retry = retry
+
+    def start(
+        self, requests: list[dict[str, Any]], output: str, batch_size: int, parent: str | None
+    ) -> str:
+        from google.cloud import vision_v1
+
+        request = vision_v1.AsyncBatchAnnotateImagesRequest.from_json(
+            _dumps(
+                {
+                    "requests": requests,
+                    "outputConfig": {"gcsDestination": {"uri": output}, "batchSize": batch_size},
+                    **({"parent": parent} if parent else {}),
+                }
+            )
+        )
+        operation = self.client.async_batch_annotate_images(request=request, retry=self.retry)
+        name: str = operation.operation.name
+        return name
+
+    def status(self, name: str) -> OperationStatus:
+        from google.cloud import vision_v1
+
+        operation = self.client.get_operation({"name": name}, retry=self.retry)
+        metadata = vision_v1.OperationMetadata.deserialize(operation.metadata.value)
+        state = OPERATION_STATES[int(metadata.state)]
+        error = {"code": operation.error.code, "message": operation.error.message}
+        return _status(name, operation.done, state, error)
+
+
+class RestApi:
+    """v1p1beta1 (or any version) as plain REST through an authorized session."""
+
+    def __init__(
+        self, session: Any, endpoint: str, version: str = "v1p1beta1", retry: Retry = DEFAULT_RETRY
+    ) -> None:
+        self.session = session
+        self.base = f"{endpoint.rstrip('/')}/{version}"
+        self.retry = retry
+
+    def _call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            response = self.session.request(method, url, json=body, timeout=60)
+            if response.status_code >= 400:
+                raise core_exceptions.from_http_response(response)  # type: ignore[no-untyped-call]
+            result: dict[str, Any] = response.json()
+            return result
+
+        answer: dict[str, Any] = self.retry(once)()
+        return answer
+
+    def start(
+        self, requests: list[dict[str, Any]], output: str, batch_size: int, parent: str | None
+    ) -> str:
+        path = f"{parent}/images:asyncBatchAnnotate" if parent else "images:asyncBatchAnnotate"
+        body = {
+            "requests": requests,
+            "outputConfig": {"gcsDestination": {"uri": output}, "batchSize": batch_size},
+            **({"parent": parent} if parent else {}),
+        }
+        name: str = self._call("POST", f"{self.base}/{path}", body)["name"]
+        return name
+
+    def status(self, name: str) -> OperationStatus:
+        operation = self._call("GET", f"{self.base}/{name}")
+        state = (operation.get("metadata") or {}).get("state", "STATE_UNSPECIFIED")
+        return _status(name, bool(operation.get("done")), state, operation.get("error"))
+
+
+def _dumps(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+def vision_api(version: str = "v1", endpoint: str | None = None) -> VisionApi:
+    """Build the API client: the one place this package does so.
+
+    ``endpoint`` (or ``$VISION_RESULTS_VISION_ENDPOINT``) points at another Vision
+    endpoint: a regional one (``https://eu-vision.googleapis.com``) or, with
+    ``http://``, a local stand-in, which needs no credentials. Otherwise
+    Application Default Credentials are used.
+    """
+    if version not in API_VERSIONS:
+        raise VisionResultsError(f"API version must be one of {', '.join(API_VERSIONS)}")
+    endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or "https://vision.googleapis.com"
+    local = endpoint.startswith("http://")
+    credentials = _anonymous() if local else None
+    if version == "v1":
+        from google.cloud import vision_v1
+
+        if local:  # the REST transport; the http:// scheme turns TLS off
+            client = vision_v1.ImageAnnotatorClient(
+                transport="rest", client_options={"api_endpoint": endpoint}, credentials=credentials
+            )
+        else:
+            host = endpoint.removeprefix("https://").rstrip("/")
+            client = vision_v1.ImageAnnotatorClient(client_options={"api_endpoint": host})
+        return V1Api(client)
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    if credentials is None:
+        credentials, _ = google.auth.default(
+            scopes=["https://www.googleapis.com/auth/cloud-platform"]
+        )
+    session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+    return RestApi(session, endpoint, version)
+
+
+def _anonymous() -> Any:
+    from google.auth.credentials import AnonymousCredentials
+
+    return AnonymousCredentials()  # type: ignore[no-untyped-call]

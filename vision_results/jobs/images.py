@@ -1,0 +1,57 @@
+"""Which images a job is about: URIs given, listed from a manifest file, or found
+under a ``gs://`` prefix."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vision_results.errors import VisionResultsError
+
+IMAGE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".ico", ".tif", ".tiff", ".raw",
+)  # fmt: skip
+
+
+def from_manifest_file(path: Path) -> list[str]:
+    """One URI per line, or a CSV with a ``uri`` column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VisionResultsError(f"{path}: cannot read the image list ({exc.strerror})") from exc
+    first = text.splitlines()[0] if text.strip() else ""
+    if "," in first or first.strip() == "uri":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if rows and "uri" not in rows[0]:
+            raise VisionResultsError(f"{path}: a CSV image list needs a 'uri' column")
+        return [row["uri"].strip() for row in rows if row["uri"].strip()]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def from_prefix(url: str, storage: Any) -> list[str]:
+    """The image objects under ``gs://bucket/prefix/``, in name order."""
+    bucket, _, prefix = url.removeprefix("gs://").partition("/")
+    names = sorted(
+        blob.name
+        for blob in storage.list_blobs(bucket, prefix=prefix or None)
+        if blob.name.lower().endswith(IMAGE_SUFFIXES)
+    )
+    return [f"gs://{bucket}/{name}" for name in names]
+
+
+def collect(sources: Iterable[str], storage: Any) -> list[str]:
+    """Every image of every source, in the order given."""
+    images: list[str] = []
+    for source in sources:
+        if source.startswith("gs://") and source.endswith("/"):
+            images += from_prefix(source, storage)
+        elif "://" in source:
+            images.append(source)
+        else:
+            images += from_manifest_file(Path(source))
+    if not images:
+        raise VisionResultsError("no images found in " + ", ".join(sources))
+    return images

@@ -1,0 +1,146 @@
+"""Submit a job, read its operations' status, wait for them: the manifest is the memory.
+
+The manifest lives at ``<output>/_job.json``; every change of an operation is
+written back, so ``wait`` can be resumed later (a closed notebook, a killed
+terminal) from the output prefix alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from google.api_core.exceptions import GoogleAPICallError
+from tqdm.auto import tqdm
+
+from vision_results.errors import VisionResultsError
+from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
+from vision_results.jobs.manifest import MANIFEST_NAME, JobManifest, JobRequest, plan
+from vision_results.tables.errors import status_name
+
+MAX_IN_FLIGHT = 10
+
+
+class JobError(VisionResultsError):
+    """An operation failed, or the service refused to start one."""
+
+
+def _blob(client: Any, url: str) -> Any:
+    bucket, _, name = url.removeprefix("gs://").partition("/")
+    return client.bucket(bucket).blob(name)
+
+
+def save(manifest: JobManifest, storage: Any) -> None:
+    _blob(storage, manifest.output + MANIFEST_NAME).upload_from_string(
+        manifest.to_json(), content_type="application/json"
+    )
+
+
+def load(output: str, storage: Any) -> JobManifest:
+    """The manifest of the job writing under ``output``."""
+    url = (output if output.endswith("/") else f"{output}/") + MANIFEST_NAME
+    blob = _blob(storage, url)
+    if not blob.exists():
+        raise VisionResultsError(f"{url}: no job manifest. Was the job started with submit?")
+    return JobManifest.from_json(blob.download_as_bytes(), url)
+
+
+def describe(operation: Any) -> str:
+    """An operation's error as a person reads it."""
+    code = operation.error_code
+    return f"{operation.name}: {status_name(code)} ({code}): {operation.error_message}"
+
+
+def _apply(manifest: JobManifest, statuses: Iterable[OperationStatus]) -> None:
+    by_name = {op.name: op for op in manifest.operations}
+    for status in statuses:
+        record = by_name[status.name]
+        record.state, record.error_code, record.error_message = (
+            status.state,
+            status.error_code,
+            status.error_message,
+        )
+
+
+def refresh(manifest: JobManifest, api: VisionApi) -> JobManifest:
+    """Poll every started, unfinished operation once."""
+    try:
+        statuses = [api.status(op.name) for op in manifest.operations if op.name and not op.done]
+    except GoogleAPICallError as exc:
+        raise JobError(f"cannot read the operations of {manifest.output}: {exc}") from exc
+    _apply(manifest, statuses)
+    return manifest
+
+
+def submit(
+    images: list[str],
+    output: str,
+    *,
+    features: list[str],
+    api: VisionApi,
+    storage: Any,
+    max_results: int | None = None,
+    batch_size: int = 20,
+    parent: str | None = None,
+    api_version: str = "v1",
+    max_in_flight: int = MAX_IN_FLIGHT,
+    poll: Callable[[float], None] = time.sleep,
+    interval: float = 10.0,
+) -> JobManifest:
+    """Start the job: write the manifest, then start its operations, at most
+    ``max_in_flight`` unfinished at once. Returns once every operation started."""
+    request = JobRequest(list(features), max_results, batch_size, parent, api_version)
+    manifest = plan(output, images, request)
+    save(manifest, storage)
+    for record in manifest.operations:
+        while sum(1 for op in manifest.operations if op.name and not op.done) >= max_in_flight:
+            poll(interval)
+            refresh(manifest, api)
+        chunk = manifest.images[record.first - 1 : record.last]
+        try:
+            record.name = api.start(
+                image_requests(chunk, request.features, max_results),
+                record.output,
+                batch_size,
+                parent,
+            )
+        except GoogleAPICallError as exc:
+            save(manifest, storage)
+            raise JobError(f"the service refused operation {record.output}: {exc}") from exc
+        record.state = "CREATED"
+        save(manifest, storage)
+    return manifest
+
+
+def wait(
+    manifest: JobManifest,
+    api: VisionApi,
+    storage: Any,
+    *,
+    poll: Callable[[float], None] = time.sleep,
+    interval: float = 10.0,
+    progress: bool | None = None,
+) -> JobManifest:
+    """Poll until every operation is done, recording each change in the manifest.
+
+    Raises :class:`JobError` naming every failed operation with its gRPC code.
+    """
+    with tqdm(
+        total=len(manifest.operations),
+        unit="op",
+        desc="wait",
+        disable=None if progress is None else not progress,
+    ) as bar:
+        while True:
+            refresh(manifest, api)
+            save(manifest, storage)
+            bar.n = sum(1 for op in manifest.operations if op.done)
+            bar.refresh()
+            if all(op.done for op in manifest.operations):
+                break
+            poll(interval)
+    failed = [op for op in manifest.operations if op.state == "FAILED"]
+    if failed:
+        raise JobError("operations failed:\n" + "\n".join(describe(op) for op in failed))
+    return manifest
