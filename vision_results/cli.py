@@ -12,6 +12,8 @@ from vision_results.export import export
 from vision_results.jobs.api import API_VERSIONS, vision_api
 from vision_results.jobs.images import collect
 from vision_results.jobs.manifest import JobManifest
+from vision_results.jobs.reconcile import reconcile
+from vision_results.jobs.reconcile import retry_failed as retry_failed_images
 from vision_results.jobs.run import MAX_IN_FLIGHT, describe, load, refresh, save, submit, wait
 from vision_results.source import storage_client
 from vision_results.stream import DEFAULT_WORKERS
@@ -111,7 +113,13 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
 
 @main.command("submit")
 @click.argument("images", nargs=-1, required=True)
-@click.option("--output", required=True, help="gs://BUCKET/PREFIX/ the job writes under.")
+@click.option("--output", help="gs://BUCKET/PREFIX/ the job writes under.")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Resubmit the failed (retryable codes) and missing images of the job whose output "
+    "is the one argument, into a new sub-prefix recorded in the same manifest.",
+)
 @click.option(
     "--features",
     default="LABEL_DETECTION,DOCUMENT_TEXT_DETECTION",
@@ -130,7 +138,8 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def submit_command(
     images: tuple[str, ...],
-    output: str,
+    output: str | None,
+    retry_failed: bool,
     features: str,
     max_results: int | None,
     batch_size: int,
@@ -147,6 +156,23 @@ def submit_command(
     More than 2,000 images are split into several operations, each writing under
     its own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
     """
+    if retry_failed:
+        if len(images) != 1 or output:
+            raise click.UsageError("--retry-failed takes the job's output prefix alone")
+        try:
+            storage = storage_client()
+            manifest = load(images[0], storage)
+            api = vision_api(manifest.request.api_version, endpoint)
+            if retry_failed_images(manifest, api, storage) is None:
+                click.echo("nothing to retry")
+            elif wait_for_it:
+                manifest = wait(manifest, api, storage)
+        except VisionResultsError as exc:
+            _fail(exc)
+        _show(manifest, as_json)
+        return
+    if not output:
+        raise click.UsageError("--output is required")
     try:
         storage = storage_client()
         api = vision_api(api_version, endpoint)
@@ -161,6 +187,18 @@ def submit_command(
     except VisionResultsError as exc:
         _fail(exc)
     _show(manifest, as_json)
+
+
+@main.command("reconcile")
+@click.argument("output")
+def reconcile_command(output: str) -> None:
+    """Compare the job writing under OUTPUT with what it wrote: images with a result,
+    with an error (by code), and missing."""
+    try:
+        storage = storage_client()
+        click.echo(reconcile(load(output, storage), storage).summary())
+    except VisionResultsError as exc:
+        _fail(exc)
 
 
 @main.command("status")

@@ -23,6 +23,8 @@ with warnings.catch_warnings():
     from tqdm.auto import tqdm
 
 from vision_results.errors import VisionResultsError
+from vision_results.jobs.layout import annotate
+from vision_results.jobs.manifest import JobManifest
 from vision_results.report import ExportReport, Skipped
 from vision_results.source import EXPORT_RECORD, Source, open_source
 from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards
@@ -90,6 +92,9 @@ def export(
     started = time.perf_counter()
     reader = open_source(source, client=client)
     listing = reader.list()
+    if listing.manifest is not None:
+        manifest = JobManifest.from_json(reader.read(listing.manifest), listing.manifest.location)
+        listing.shards = annotate(manifest, listing.shards)
     report = ExportReport(
         source=listing.source,
         tables=names,

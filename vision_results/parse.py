@@ -14,6 +14,7 @@ Accepted shapes (see docs/tables.md, "What is read"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,8 @@ RESPONSE_FIELDS = frozenset(
 class ParsedShard:
     """The responses of one shard, in order, with their ``uri`` and ``page_number``.
 
-    ``response_index`` of a response is its position in these lists.
+    ``response_index`` of a response is its position in these lists, or, once
+    superseded responses are dropped (:meth:`keep`), its entry in ``indexes``.
     """
 
     shard: str
@@ -57,9 +59,22 @@ class ParsedShard:
     files: list[dict[str, Any] | None] = field(default_factory=list)
     """For file jobs, the AnnotateFileResponse (``inputConfig``, ``totalPages``) of
     each response; None for image jobs."""
+    job_uris: Sequence[str] = ()
+    """The uri of each position according to the job manifest, for responses
+    without ``context``."""
+    indexes: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.responses)
+
+    def keep(self, mask: Sequence[bool]) -> None:
+        """Drop the responses whose ``mask`` entry is False (superseded by a retry)."""
+        kept = [i for i, wanted in enumerate(mask) if wanted and i < len(self.responses)]
+        self.indexes = kept
+        self.uris = [self.uris[i] for i in kept]
+        self.pages = [self.pages[i] for i in kept]
+        self.responses = [self.responses[i] for i in kept]
+        self.files = [self.files[i] for i in kept]
 
 
 def _object(value: Any, shard: str, where: str) -> dict[str, Any]:
@@ -75,7 +90,9 @@ def _add(
     file: dict[str, Any] | None = None,
 ) -> None:
     context = response.get("context") or {}
-    parsed.uris.append(context.get("uri") or fallback_uri)
+    position = len(parsed.responses)
+    job_uri = parsed.job_uris[position] if position < len(parsed.job_uris) else None
+    parsed.uris.append(context.get("uri") or job_uri or fallback_uri)
     # proto3: page 0 means "not set"; image jobs have no page.
     parsed.pages.append(context.get("pageNumber") or None)
     parsed.responses.append(response)
@@ -102,8 +119,11 @@ def _add_file_response(
             _add(parsed, item, fallback, file)
 
 
-def parse_shard(data: bytes, shard: str, location: str) -> ParsedShard:
-    """Parse one shard. ``shard`` is its name in tables, ``location`` its address.
+def parse_shard(
+    data: bytes, shard: str, location: str, job_uris: Sequence[str] = ()
+) -> ParsedShard:
+    """Parse one shard. ``shard`` is its name in tables, ``location`` its address,
+    ``job_uris`` the input of each position from a job manifest, if there is one.
 
     Raises :class:`ShardError` naming the shard when the bytes are not JSON or
     not a Vision response. Unknown fields are kept in the dicts and ignored later.
@@ -112,7 +132,7 @@ def parse_shard(data: bytes, shard: str, location: str) -> ParsedShard:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
-    parsed = ParsedShard(shard)
+    parsed = ParsedShard(shard, job_uris=job_uris)
     if isinstance(document, dict) and ("responses" in document or "inputConfig" in document):
         _add_file_response(parsed, document, location, "")
     elif isinstance(document, dict) and (not document or RESPONSE_FIELDS & document.keys()):

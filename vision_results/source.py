@@ -42,6 +42,10 @@ class Shard:
     location: str
     size: int
     generation: int | None = None
+    job_uris: tuple[str, ...] = ()
+    """From a job manifest: the input of each response position."""
+    keep: tuple[bool, ...] | None = None
+    """From a job manifest: False for responses a later retry supersedes."""
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Listing:
     source: str
     shards: list[Shard] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    manifest: Shard | None = None
+    """The job manifest at the SOURCE's root, when the job was started by submit."""
 
 
 class Source(Protocol):
@@ -88,6 +94,8 @@ def classify(name: str, size: int) -> str | None:
 def _sorted_listing(source: str, entries: list[tuple[Shard, str | None]]) -> Listing:
     listing = Listing(source)
     for shard, reason in entries:
+        if shard.name == MANIFEST_NAME:
+            listing.manifest = shard
         if reason is None:
             listing.shards.append(shard)
         else:

@@ -40,7 +40,9 @@ class ShardResult:
 
 def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> ShardResult:
     """Parse and flatten one shard's bytes: pure, and picklable for a process pool."""
-    parsed = parse_shard(data, shard.name, shard.location)
+    parsed = parse_shard(data, shard.name, shard.location, shard.job_uris)
+    if shard.keep is not None:
+        parsed.keep(shard.keep)
     try:
         flat = flatten_shard(parsed, tables)
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:

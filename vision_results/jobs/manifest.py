@@ -37,8 +37,16 @@ class OperationRecord:
     last: int
     name: str | None = None
     state: str = "PLANNED"
+    positions: list[int] | None = None
+    """For a retry: the images (1-based positions in the job) it covers, in
+    request order; None for ``first``..``last``."""
     error_code: int | None = None
     error_message: str | None = None
+
+    @property
+    def images(self) -> list[int]:
+        """The job positions of this operation's requests, in order."""
+        return self.positions or list(range(self.first, self.last + 1))
 
     @property
     def done(self) -> bool:

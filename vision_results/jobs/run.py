@@ -16,7 +16,13 @@ from tqdm.auto import tqdm
 
 from vision_results.errors import VisionResultsError
 from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
-from vision_results.jobs.manifest import MANIFEST_NAME, JobManifest, JobRequest, plan
+from vision_results.jobs.manifest import (
+    MANIFEST_NAME,
+    JobManifest,
+    JobRequest,
+    OperationRecord,
+    plan,
+)
 from vision_results.tables.errors import status_name
 
 MAX_IN_FLIGHT = 10
@@ -113,6 +119,17 @@ def submit(
     return manifest
 
 
+def unretried(manifest: JobManifest) -> list[OperationRecord]:
+    """The operations whose images no later operation (a retry) covers again."""
+    covered: set[int] = set()
+    out = []
+    for op in reversed(manifest.operations):
+        if not set(op.images) <= covered:
+            out.append(op)
+        covered.update(op.images)
+    return out[::-1]
+
+
 def wait(
     manifest: JobManifest,
     api: VisionApi,
@@ -124,8 +141,14 @@ def wait(
 ) -> JobManifest:
     """Poll until every operation is done, recording each change in the manifest.
 
-    Raises :class:`JobError` naming every failed operation with its gRPC code.
+    Raises :class:`JobError` naming every failed operation with its gRPC code,
+    unless a later retry covers all of its images.
     """
+    unstarted = [op.output for op in manifest.operations if op.name is None]
+    if unstarted:
+        raise JobError(
+            "operations were never started (submit stopped early): " + ", ".join(unstarted)
+        )
     with tqdm(
         total=len(manifest.operations),
         unit="op",
@@ -140,7 +163,7 @@ def wait(
             if all(op.done for op in manifest.operations):
                 break
             poll(interval)
-    failed = [op for op in manifest.operations if op.state == "FAILED"]
+    failed = [op for op in unretried(manifest) if op.state == "FAILED"]
     if failed:
         raise JobError("operations failed:\n" + "\n".join(describe(op) for op in failed))
     return manifest

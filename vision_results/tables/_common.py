@@ -158,11 +158,12 @@ class Columns:
     def table(self, **arrays: pa.Array) -> pa.Table:
         """The Arrow table; ``arrays`` gives columns computed elsewhere."""
         index = pa.array(self.rows, pa.int32())
+        positions = self.parsed.indexes
         columns: dict[str, Any] = {
             "uri": pa.array(self.parsed.uris, pa.string()).take(index),
             "page_number": pa.array(self.parsed.pages, pa.int32()).take(index),
             "shard": pa.repeat(self.parsed.shard, len(self.rows)),
-            "response_index": index,
+            "response_index": index if positions is None else pa.array(positions).take(index),
             **self.data,
             **arrays,
         }

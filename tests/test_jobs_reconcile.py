@@ -1,0 +1,90 @@
+"""reconcile and --retry-failed, end to end against the stand-in and fake-gcs-server;
+the export of a retried job holds one row per image, the latest answer winning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from google.cloud import storage
+
+import vision_results as vr
+from tests.test_jobs_run import env, images, make_bucket, no_sleep
+from tests.vision_server import VisionServer
+from vision_results.cli import main
+from vision_results.jobs.api import vision_api
+from vision_results.jobs.reconcile import reconcile, retry_failed
+from vision_results.jobs.run import load, submit, wait
+
+__all__ = ["env"]  # the fixture, used by name
+
+
+def test_retry_failed_answers_again_and_the_latest_answer_wins(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    tmp_path: Path,
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    uris = images(bucket, 6)
+    flaky, broken = uris[1], uris[4]
+    vision_server.script(
+        failed_images={flaky: (14, "We can not access the URL currently."),
+                       broken: (3, "Bad image data.")},
+    )  # fmt: skip
+    output = f"gs://{bucket}/run/"
+    api = vision_api()
+    wait(submit(uris, output, features=["LABEL_DETECTION"], api=api, storage=gcs_client),
+         api, gcs_client, poll=no_sleep)  # fmt: skip
+
+    first = reconcile(load(output, gcs_client), gcs_client)
+    assert (first.errors, first.missing) == ({14: [flaky], 3: [broken]}, [])
+    assert first.ok == [u for u in uris if u not in (flaky, broken)]
+    result = CliRunner().invoke(main, ["reconcile", output])
+    assert result.exit_code == 0
+    assert "error UNAVAILABLE (14)  1" in result.output and "missing        0" in result.output
+
+    result = CliRunner().invoke(main, ["submit", "--retry-failed", output, "--wait"])
+    assert result.exit_code == 0, result.output
+    retry = load(output, gcs_client).operations[1]
+    assert (retry.output, retry.positions, retry.state) == (f"{output}op-0001/", [2], "DONE")
+    posts = [r for r in vision_server.requests if r.method == "POST"]
+    assert [r["image"]["source"]["imageUri"] for r in posts[1].body["requests"]] == [flaky]
+
+    again = reconcile(load(output, gcs_client), gcs_client)
+    assert (again.errors, again.missing) == ({3: [broken]}, [])
+    vr.export(output, tmp_path / "tables", client=gcs_client)
+    rows = pq.read_table(tmp_path / "tables" / "images").to_pylist()
+    assert sorted(r["uri"] for r in rows) == sorted(uris)  # one row per image
+    by_uri = {r["uri"]: r for r in rows}
+    assert by_uri[flaky]["error_code"] is None and by_uri[flaky]["shard"].startswith("op-0001/")
+    assert by_uri[broken]["error_code"] == 3
+
+
+def test_missing_images_are_retried_and_context_comes_from_the_manifest(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    tmp_path: Path,
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    uris = images(bucket, 3)
+    vision_server.script(fail_with=(8, "Quota exceeded."))
+    vision_server.script(with_context=False)
+    output = f"gs://{bucket}/gone/"
+    api = vision_api()
+    manifest = submit(uris, output, features=["LABEL_DETECTION"], api=api, storage=gcs_client)
+    with pytest.raises(vr.VisionResultsError, match="RESOURCE_EXHAUSTED"):
+        wait(manifest, api, gcs_client, poll=no_sleep)
+    assert reconcile(manifest, gcs_client).missing == uris
+    assert retry_failed(manifest, api, gcs_client) is not None
+    wait(manifest, api, gcs_client, poll=no_sleep)
+    vr.export(output, tmp_path / "tables", client=gcs_client)
+    rows = pq.read_table(tmp_path / "tables" / "images").to_pylist()
+    # The retry's responses carry no context: their uri comes from the manifest.
+    assert [r["uri"] for r in rows] == uris
+    assert retry_failed(manifest, api, gcs_client) is None
