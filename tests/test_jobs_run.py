@@ -180,3 +180,17 @@ def test_failed_operation_ends_with_its_code_and_a_non_zero_exit(
     assert result.exit_code == 1
     assert f"{manifest.operations[0].name}: {status} ({code}): {message}" in result.output
     assert load(output, gcs_client).operations[0].state == "FAILED"
+
+
+def test_python_api_submits_waits_and_reads_the_job(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    output = f"gs://{bucket}/api/"
+    manifest = vr.submit(images(bucket, 5), output, features=["LABEL_DETECTION"], wait=True)
+    assert [op.state for op in manifest.operations] == ["DONE"]
+    assert vr.jobs.status(output).operations[0].state == "DONE"
+    assert vr.jobs.reconcile(output).ok == images(bucket, 5)
+    assert vr.jobs.retry_failed(output).operations == manifest.operations  # nothing to retry
+    res = vr.open(output, tables=["images", "labels"], progress=False)
+    assert list(res.images["uri"]) == images(bucket, 5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from vision_results import jobs
 from vision_results.errors import (
     DestinationError,
     ShardError,
@@ -16,6 +17,7 @@ from vision_results.errors import (
     VisionResultsError,
 )
 from vision_results.export import export
+from vision_results.jobs import submit
 from vision_results.parse import parse_shard
 from vision_results.report import ExportReport
 from vision_results.results import Results, open
@@ -33,6 +35,8 @@ __all__ = [
     "__version__",
     "export",
     "flatten_shard",
+    "jobs",
     "open",
     "parse_shard",
+    "submit",
 ]

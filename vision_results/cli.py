@@ -7,15 +7,12 @@ from typing import NoReturn
 
 import click
 
+from vision_results import jobs
 from vision_results.errors import VisionResultsError
 from vision_results.export import export
-from vision_results.jobs.api import API_VERSIONS, vision_api
-from vision_results.jobs.images import collect
+from vision_results.jobs.api import API_VERSIONS
 from vision_results.jobs.manifest import JobManifest
-from vision_results.jobs.reconcile import reconcile
-from vision_results.jobs.reconcile import retry_failed as retry_failed_images
-from vision_results.jobs.run import MAX_IN_FLIGHT, describe, load, refresh, save, submit, wait
-from vision_results.source import storage_client
+from vision_results.jobs.run import MAX_IN_FLIGHT, describe
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.tables import TABLE_NAMES
 
@@ -122,7 +119,7 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
 )
 @click.option(
     "--features",
-    default="LABEL_DETECTION,DOCUMENT_TEXT_DETECTION",
+    default=",".join(jobs.DEFAULT_FEATURES),
     show_default=True,
     help="Comma-separated Vision feature types.",
 )
@@ -156,49 +153,23 @@ def submit_command(
     More than 2,000 images are split into several operations, each writing under
     its own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
     """
-    if retry_failed:
-        if len(images) != 1 or output:
-            raise click.UsageError("--retry-failed takes the job's output prefix alone")
-        try:
-            storage = storage_client()
-            manifest = load(images[0], storage)
-            api = vision_api(manifest.request.api_version, endpoint)
-            if retry_failed_images(manifest, api, storage) is None:
-                click.echo("nothing to retry")
-            elif wait_for_it:
-                manifest = wait(manifest, api, storage)
-        except VisionResultsError as exc:
-            _fail(exc)
-        _show(manifest, as_json)
-        return
-    if not output:
+    if retry_failed and (len(images) != 1 or output):
+        raise click.UsageError("--retry-failed takes the job's output prefix alone")
+    if not retry_failed and not output:
         raise click.UsageError("--output is required")
     try:
-        storage = storage_client()
-        api = vision_api(api_version, endpoint)
-        manifest = submit(
-            collect(images, storage), output, api=api, storage=storage,
-            features=[f.strip() for f in features.split(",") if f.strip()],
-            max_results=max_results, batch_size=batch_size, parent=parent,
-            api_version=api_version, max_in_flight=max_in_flight,
-        )  # fmt: skip
-        if wait_for_it:
-            manifest = wait(manifest, api, storage)
+        if retry_failed:
+            manifest = jobs.retry_failed(images[0], endpoint=endpoint, wait=wait_for_it)
+        else:
+            manifest = jobs.submit(
+                images, str(output), features=[f.strip() for f in features.split(",") if f],
+                max_results=max_results, batch_size=batch_size, parent=parent,
+                api_version=api_version, endpoint=endpoint, max_in_flight=max_in_flight,
+                wait=wait_for_it,
+            )  # fmt: skip
     except VisionResultsError as exc:
         _fail(exc)
     _show(manifest, as_json)
-
-
-@main.command("reconcile")
-@click.argument("output")
-def reconcile_command(output: str) -> None:
-    """Compare the job writing under OUTPUT with what it wrote: images with a result,
-    with an error (by code), and missing."""
-    try:
-        storage = storage_client()
-        click.echo(reconcile(load(output, storage), storage).summary())
-    except VisionResultsError as exc:
-        _fail(exc)
 
 
 @main.command("status")
@@ -208,10 +179,7 @@ def reconcile_command(output: str) -> None:
 def status_command(output: str, endpoint: str | None, as_json: bool) -> None:
     """Show the state of each operation of the job writing under OUTPUT."""
     try:
-        storage = storage_client()
-        manifest = load(output, storage)
-        refresh(manifest, vision_api(manifest.request.api_version, endpoint))
-        save(manifest, storage)
+        manifest = jobs.status(output, endpoint=endpoint)
     except VisionResultsError as exc:
         _fail(exc)
     _show(manifest, as_json)
@@ -227,13 +195,21 @@ def wait_command(output: str, endpoint: str | None, interval: float, as_json: bo
     """Wait for every operation of the job writing under OUTPUT (resumable: the state
     is in OUTPUT/_job.json). Exits 1 naming each failed operation and its code."""
     try:
-        storage = storage_client()
-        manifest = load(output, storage)
-        api = vision_api(manifest.request.api_version, endpoint)
-        manifest = wait(manifest, api, storage, interval=interval)
+        manifest = jobs.wait(output, endpoint=endpoint, interval=interval)
     except VisionResultsError as exc:
         _fail(exc)
     _show(manifest, as_json)
+
+
+@main.command("reconcile")
+@click.argument("output")
+def reconcile_command(output: str) -> None:
+    """Compare the job writing under OUTPUT with what it wrote: images with a result,
+    with an error (by code), and missing."""
+    try:
+        click.echo(jobs.reconcile(output).summary())
+    except VisionResultsError as exc:
+        _fail(exc)
 
 
 if __name__ == "__main__":
