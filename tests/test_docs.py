@@ -18,7 +18,7 @@ from vision_results.tables import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES_MD = ROOT / "docs" / "tables.md"
-README = ROOT / "README.md"
+JOBS_MD = ROOT / "docs" / "jobs.md"
 
 HEADER = ("column", "type", "description")
 # A pipe not preceded by a backslash separates cells (GFM writes a literal one as \|).
@@ -110,11 +110,24 @@ def _spellings(param: click.Parameter) -> list[str]:
     return [*param.opts, *param.secondary_opts]
 
 
-@pytest.mark.parametrize("param", main.commands["export"].params, ids=lambda p: p.name)
-def test_every_export_option_documented(param: click.Parameter) -> None:
-    docs = TABLES_MD.read_text(encoding="utf-8")
-    if README.exists():
-        docs += README.read_text(encoding="utf-8")
+COMMAND_DOCS = {"export": TABLES_MD, "submit": JOBS_MD, "status": JOBS_MD, "wait": JOBS_MD,
+                "reconcile": JOBS_MD}  # fmt: skip
+
+
+def test_every_command_has_its_reference() -> None:
+    assert set(main.commands) == set(COMMAND_DOCS)
+
+
+@pytest.mark.parametrize(
+    ("command", "param"),
+    [(name, param) for name, command in main.commands.items() for param in command.params],
+    ids=lambda value: value if isinstance(value, str) else value.name,
+)
+def test_every_option_documented(command: str, param: click.Parameter) -> None:
+    docs = COMMAND_DOCS[command].read_text(encoding="utf-8")
+    section = docs[docs.index(f"vision-results {command}") :]
     for spelling in _spellings(param):
         pattern = rf"(?<![\w-]){re.escape(spelling)}(?![\w-])"
-        assert re.search(pattern, docs), f"{spelling} of `vision-results export` is undocumented"
+        assert re.search(pattern, section), (
+            f"{spelling} of `vision-results {command}` is undocumented"
+        )
