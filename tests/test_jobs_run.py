@@ -194,3 +194,50 @@ def test_python_api_submits_waits_and_reads_the_job(
     assert vr.jobs.retry_failed(output).operations == manifest.operations  # nothing to retry
     res = vr.open(output, tables=["images", "labels"], progress=False)
     assert list(res.images["uri"]) == images(bucket, 5)
+
+
+def test_status_of_one_operation_by_name(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    vision_server.script(fail_with=(3, "Bad image data."))
+    manifest = vr.submit(images(bucket, 1), f"gs://{bucket}/one/", features=["LABEL_DETECTION"])
+    name = str(manifest.operations[0].name)
+    result = CliRunner().invoke(main, ["status", name])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"FAILED    {name}\n          INVALID_ARGUMENT (3): Bad image data.\n"
+    result = CliRunner().invoke(main, ["status", "projects/p/operations/nope"])
+    assert result.exit_code == 1 and "cannot read operation projects/p/operations/nope" in (
+        result.output
+    )
+
+
+def test_operations_in_flight_are_bounded(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    vision_server.script(polls_until_done=2)
+    slept: list[float] = []
+    submit(
+        images(bucket, 2001), f"gs://{bucket}/bounded/", features=["LABEL_DETECTION"],
+        api=vision_api(), storage=gcs_client, max_in_flight=1, poll=slept.append, interval=7,
+    )  # fmt: skip
+    kinds = [r.method for r in vision_server.requests]
+    # The second operation starts only once the first is done (two polls RUNNING, then DONE).
+    assert kinds == ["POST", "GET", "GET", "GET", "POST"]
+    assert slept == [7, 7, 7]
+
+
+def test_transient_errors_are_retried_on_both_surfaces(
+    env: None, vision_server: VisionServer, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    for version in ("v1", "v1p1beta1"):
+        vision_server.add_transient(503, 429)
+        api = vision_api(version)
+        output = f"gs://{bucket}/{version}/"
+        manifest = submit(images(bucket, 2), output, features=["LABEL_DETECTION"], api=api,
+                          storage=gcs_client, api_version=version)  # fmt: skip
+        assert wait(manifest, api, gcs_client, poll=no_sleep).operations[0].state == "DONE"
+    statuses = [r.status for r in vision_server.requests if r.method == "POST"]
+    assert statuses == [503, 429, 200, 503, 429, 200]

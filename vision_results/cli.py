@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from typing import NoReturn
 
 import click
+import orjson
 
 from vision_results import jobs
 from vision_results.errors import VisionResultsError
 from vision_results.export import export
-from vision_results.jobs.api import API_VERSIONS
+from vision_results.jobs.api import API_VERSIONS, OperationStatus
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.run import MAX_IN_FLIGHT, describe
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.tables import TABLE_NAMES
+from vision_results.tables.errors import status_name
 
 
 @click.group()
@@ -175,14 +178,29 @@ def submit_command(
 @main.command("status")
 @click.argument("output")
 @click.option("--endpoint", help=ENDPOINT_HELP)
+@click.option("--api-version", type=click.Choice(API_VERSIONS), default="v1", show_default=True,
+              help="For an operation name; a job's manifest records its own.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def status_command(output: str, endpoint: str | None, as_json: bool) -> None:
-    """Show the state of each operation of the job writing under OUTPUT."""
+def status_command(output: str, endpoint: str | None, api_version: str, as_json: bool) -> None:
+    """Show the state of each operation of the job writing under OUTPUT, or of one
+    operation given by name (projects/P/operations/ID)."""
     try:
+        if not output.startswith("gs://"):
+            state = jobs.operation_status(output, api_version=api_version, endpoint=endpoint)
+            click.echo(orjson.dumps(asdict(state)).decode() if as_json else _state_line(state))
+            return
         manifest = jobs.status(output, endpoint=endpoint)
     except VisionResultsError as exc:
         _fail(exc)
     _show(manifest, as_json)
+
+
+def _state_line(state: OperationStatus) -> str:
+    line = f"{state.state:<9} {state.name}"
+    if state.error_code:
+        line += f"\n          {status_name(state.error_code)} ({state.error_code}): "
+        line += str(state.error_message)
+    return line
 
 
 @main.command("wait")

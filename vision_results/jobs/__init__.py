@@ -11,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from google.api_core.exceptions import GoogleAPICallError
+
 from vision_results.jobs import reconcile as _reconcile
 from vision_results.jobs import run as _run
-from vision_results.jobs.api import VisionApi, vision_api
+from vision_results.jobs.api import OperationStatus, VisionApi, vision_api
 from vision_results.jobs.images import collect
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.reconcile import Reconciliation
+from vision_results.jobs.run import JobError
 from vision_results.source import storage_client
 
 DEFAULT_FEATURES = ("LABEL_DETECTION", "DOCUMENT_TEXT_DETECTION")
 
-__all__ = ["DEFAULT_FEATURES", "JobManifest", "Reconciliation", "reconcile", "retry_failed",
-           "status", "submit", "wait"]  # fmt: skip
+__all__ = ["DEFAULT_FEATURES", "JobError", "JobManifest", "OperationStatus", "Reconciliation",
+           "operation_status", "reconcile", "retry_failed", "status", "submit", "wait"]  # fmt: skip
 
 
 def _clients(storage: Any, api: VisionApi | None, version: str, endpoint: str | None) -> Any:
@@ -66,6 +69,17 @@ def status(
     _run.refresh(manifest, api)
     _run.save(manifest, storage)
     return manifest
+
+
+def operation_status(
+    name: str, *, api_version: str = "v1", endpoint: str | None = None, api: VisionApi | None = None
+) -> OperationStatus:
+    """One operation's state, by name (``projects/P/operations/ID``)."""
+    api = api or vision_api(api_version, endpoint)
+    try:
+        return api.status(name)
+    except GoogleAPICallError as exc:
+        raise JobError(f"cannot read operation {name}: {exc}") from exc
 
 
 def wait(
