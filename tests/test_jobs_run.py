@@ -12,9 +12,10 @@ from google.cloud import storage
 
 import vision_results as vr
 from tests.vision_server import VisionServer
+from vision_results import JobError
 from vision_results.cli import main
 from vision_results.jobs.api import vision_api
-from vision_results.jobs.run import JobError, load, submit, wait
+from vision_results.jobs.run import load, submit, wait
 
 
 def no_sleep(seconds: float) -> None:
@@ -241,3 +242,13 @@ def test_transient_errors_are_retried_on_both_surfaces(
         assert wait(manifest, api, gcs_client, poll=no_sleep).operations[0].state == "DONE"
     statuses = [r.status for r in vision_server.requests if r.method == "POST"]
     assert statuses == [503, 429, 200, 503, 429, 200]
+
+
+def test_a_prefix_without_manifest_says_so(
+    env: None, gcs_client: storage.Client, bucket_name: str
+) -> None:
+    bucket = make_bucket(gcs_client, bucket_name)
+    for command in ("status", "wait", "reconcile"):
+        result = CliRunner().invoke(main, [command, f"gs://{bucket}/nothing"])
+        assert result.exit_code == 1
+        assert f"gs://{bucket}/nothing/_job.json: no job manifest" in result.output

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from vision_results import jobs
 from vision_results.errors import (
     DestinationError,
+    JobError,
     ShardError,
     SourceError,
     VisionResultsError,
@@ -28,6 +29,7 @@ __all__ = [
     "TABLE_NAMES",
     "DestinationError",
     "ExportReport",
+    "JobError",
     "Results",
     "ShardError",
     "SourceError",

@@ -35,5 +35,9 @@ class ShardError(VisionResultsError):
         return ShardError, (self.shard, self.reason)
 
 
+class JobError(VisionResultsError):
+    """A Vision operation failed, or the service refused to start or report one."""
+
+
 class DestinationError(VisionResultsError):
     """The DEST folder cannot be written as asked (it exists, or is a file)."""

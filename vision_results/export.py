@@ -8,23 +8,15 @@ from __future__ import annotations
 import gc
 import os
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from tqdm.std import TqdmWarning
-
-with warnings.catch_warnings():
-    # tqdm.auto draws a widget in Jupyter (with the [notebook] extra) and text
-    # elsewhere; its notices about which it chose are noise for our users.
-    warnings.simplefilter("ignore", TqdmWarning)
-    from tqdm.auto import tqdm
-
 from vision_results.errors import VisionResultsError
 from vision_results.jobs.layout import annotate
 from vision_results.jobs.manifest import JobManifest
+from vision_results.progress import tqdm
 from vision_results.report import ExportReport, Skipped
 from vision_results.source import EXPORT_RECORD, Source, open_source
 from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards

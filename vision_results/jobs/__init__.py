@@ -13,13 +13,13 @@ from typing import Any
 
 from google.api_core.exceptions import GoogleAPICallError
 
+from vision_results.errors import JobError
 from vision_results.jobs import reconcile as _reconcile
 from vision_results.jobs import run as _run
 from vision_results.jobs.api import OperationStatus, VisionApi, vision_api
 from vision_results.jobs.images import collect
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.reconcile import Reconciliation
-from vision_results.jobs.run import JobError
 from vision_results.source import storage_client
 
 DEFAULT_FEATURES = ("LABEL_DETECTION", "DOCUMENT_TEXT_DETECTION")

@@ -9,9 +9,10 @@ from typing import Any
 
 from google.api_core.exceptions import GoogleAPICallError
 
+from vision_results.errors import JobError
 from vision_results.jobs.api import VisionApi, image_requests
 from vision_results.jobs.manifest import JobManifest, OperationRecord
-from vision_results.jobs.run import JobError, save
+from vision_results.jobs.run import save
 from vision_results.results import open as open_results
 
 # gRPC codes worth asking again: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,

@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from google.api_core.exceptions import GoogleAPICallError
-from tqdm.auto import tqdm
+from google.api_core.exceptions import GoogleAPICallError, GoogleAPIError, NotFound
 
-from vision_results.errors import VisionResultsError
+from vision_results.errors import JobError
 from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
 from vision_results.jobs.manifest import (
     MANIFEST_NAME,
@@ -23,13 +22,10 @@ from vision_results.jobs.manifest import (
     OperationRecord,
     plan,
 )
+from vision_results.progress import tqdm
 from vision_results.tables.errors import status_name
 
 MAX_IN_FLIGHT = 10
-
-
-class JobError(VisionResultsError):
-    """An operation failed, or the service refused to start one."""
 
 
 def _blob(client: Any, url: str) -> Any:
@@ -38,18 +34,23 @@ def _blob(client: Any, url: str) -> Any:
 
 
 def save(manifest: JobManifest, storage: Any) -> None:
-    _blob(storage, manifest.output + MANIFEST_NAME).upload_from_string(
-        manifest.to_json(), content_type="application/json"
-    )
+    url = manifest.output + MANIFEST_NAME
+    try:
+        _blob(storage, url).upload_from_string(manifest.to_json(), content_type="application/json")
+    except GoogleAPIError as exc:
+        raise JobError(f"{url}: cannot write the job manifest ({exc})") from exc
 
 
 def load(output: str, storage: Any) -> JobManifest:
     """The manifest of the job writing under ``output``."""
     url = (output if output.endswith("/") else f"{output}/") + MANIFEST_NAME
-    blob = _blob(storage, url)
-    if not blob.exists():
-        raise VisionResultsError(f"{url}: no job manifest. Was the job started with submit?")
-    return JobManifest.from_json(blob.download_as_bytes(), url)
+    try:
+        data = _blob(storage, url).download_as_bytes()
+    except NotFound as exc:
+        raise JobError(f"{url}: no job manifest. Was the job started with submit?") from exc
+    except GoogleAPIError as exc:
+        raise JobError(f"{url}: cannot read the job manifest ({exc})") from exc
+    return JobManifest.from_json(data, url)
 
 
 def describe(operation: Any) -> str:
