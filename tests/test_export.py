@@ -291,3 +291,11 @@ def test_processes_start_by_default_only_where_spawning_is_safe(
         [sys.executable, *args], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == str(safe)
+
+
+def test_one_and_many_workers_give_identical_tables(sample: Path, tmp_path: Path) -> None:
+    vr.export(sample, tmp_path / "one", workers=1, processes=0)
+    vr.export(sample, tmp_path / "many", workers=4, processes=2)
+    for name in vr.TABLE_NAMES:
+        one, many = pq.read_table(tmp_path / "one" / name), pq.read_table(tmp_path / "many" / name)
+        assert one.equals(many), name
