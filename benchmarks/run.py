@@ -1,0 +1,237 @@
+"""Export speed and peak memory against floors and the usual alternatives, in one run.
+
+    python benchmarks/run.py --images 2000                  # ~330 MB of shards
+    python benchmarks/run.py --images 200 --images 2000     # also: is peak RSS flat?
+    python benchmarks/run.py --images 20 --data /tmp/bench  # smoke run, seconds
+
+Data: the package's generator (image job only, 150 words per image), written
+once to ``<data>/<images>img/`` (``.complete`` marks a finished set). Every
+measurement runs in a fresh interpreter (``python -c``) so that its peak RSS
+(``ru_maxrss``) is its own; parser processes (``RUSAGE_CHILDREN``, the largest
+one) are shown apart. The machine is shared and absolute times drift: compare
+the ratios, which are measured in the same run on the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS_PER_IMAGE = 150
+
+# Every snippet gets argv = [source, dest] and prints one JSON line at the end.
+HEAD = """
+import gc, json, resource, sys, time
+from pathlib import Path
+files = sorted(Path(sys.argv[1]).rglob("output-*.json"))
+dest = Path(sys.argv[2])
+def done(start, total, procs=1):
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "bytes": total, "rss_mb": rss,
+                      "child_rss_mb": child, "processes": procs}))
+"""
+
+READ = """
+start = time.perf_counter()
+done(start, sum(len(path.read_bytes()) for path in files))
+"""
+
+ORJSON = """
+import orjson
+if sys.argv[3] == "off":
+    gc.disable()
+start = time.perf_counter()
+total = 0
+for path in files:
+    data = path.read_bytes()
+    total += len(data)
+    orjson.loads(data)
+done(start, total)
+"""
+
+PANDAS = """
+import pandas as pd
+start = time.perf_counter()
+labels, words = [], []
+for path in files:
+    with open(path, encoding="utf-8") as f:
+        responses = json.load(f)["responses"]
+    have = [r for r in responses if "labelAnnotations" in r]
+    uri = [["context", "uri"]]
+    labels.append(pd.json_normalize(have, record_path="labelAnnotations", meta=uri))
+    pages = [{**page, "uri": r["context"]["uri"]} for r in responses
+             for page in r.get("fullTextAnnotation", {}).get("pages", [])]
+    frame = pd.json_normalize(pages, record_path=["blocks", "paragraphs", "words"], meta=["uri"])
+    frame["text"] = frame["symbols"].map(lambda s: "".join(x["text"] for x in s))
+    words.append(frame.drop(columns=["symbols"]))
+dest.mkdir(parents=True, exist_ok=True)
+pd.concat(labels, ignore_index=True).to_parquet(dest / "labels.parquet")
+pd.concat(words, ignore_index=True).to_parquet(dest / "words.parquet")
+done(start, sum(path.stat().st_size for path in files))
+"""
+
+DUCKDB = """
+import duckdb
+start = time.perf_counter()
+biggest = max(path.stat().st_size for path in files)
+glob = str(Path(sys.argv[1]) / "**" / "output-*.json")
+dest.mkdir(parents=True, exist_ok=True)
+con = duckdb.connect()
+con.execute(f\"\"\"CREATE TEMP TABLE r AS SELECT unnest(responses) AS r FROM read_json(
+    '{glob}', format='auto', maximum_object_size={2 * biggest + (1 << 20)})\"\"\")
+con.execute(f\"\"\"COPY (SELECT r.context.uri AS uri, unnest(r.labelAnnotations, recursive := true)
+    FROM r) TO '{dest / "labels.parquet"}' (FORMAT parquet)\"\"\")
+con.execute(f\"\"\"COPY (
+    WITH p AS (SELECT r.context.uri AS uri, unnest(r.fullTextAnnotation.pages) AS p FROM r),
+    b AS (SELECT uri, unnest(p.blocks) AS b FROM p),
+    g AS (SELECT uri, unnest(b.paragraphs) AS g FROM b),
+    w AS (SELECT uri, unnest(g.words) AS w FROM g)
+    SELECT uri, array_to_string(list_transform(w.symbols, lambda s: s.text), '') AS text,
+        w.confidence, w.property.detectedLanguages AS languages,
+        w.boundingBox.vertices AS vertices
+    FROM w) TO '{dest / "words.parquet"}' (FORMAT parquet)\"\"\")
+done(start, sum(path.stat().st_size for path in files))
+"""
+
+EXPORT = """
+import os
+import vision_results as vr
+from vision_results.stream import spawn_is_safe
+processes = None if sys.argv[3] == "auto" else int(sys.argv[3])
+report = vr.export(sys.argv[1], dest, processes=processes, progress=False, overwrite=True)
+total = sum(path.stat().st_size for path in files)
+cores = os.cpu_count() or 1
+auto = cores if cores > 1 and total >= 64 << 20 and spawn_is_safe() else 0
+used = auto if processes is None else processes
+done(time.perf_counter() - report.seconds, report.bytes_read, max(1, used))
+"""
+
+METHODS: dict[str, tuple[str, list[str]]] = {
+    "read bytes (floor)": (READ, []),
+    "orjson.loads, GC on (floor)": (ORJSON, ["on"]),
+    "orjson.loads, GC off (floor)": (ORJSON, ["off"]),
+    "naive pandas -> Parquet": (PANDAS, []),
+    "DuckDB read_json+unnest -> Parquet": (DUCKDB, []),
+    "export, processes=0 (1 process)": (EXPORT, ["0"]),
+    "export, processes=None (auto)": (EXPORT, ["auto"]),
+}
+FLOOR = "orjson.loads, GC on (floor)"
+DUCK = "DuckDB read_json+unnest -> Parquet"
+NAIVE = "naive pandas -> Parquet"
+EXPORTS = ["export, processes=0 (1 process)", "export, processes=None (auto)"]
+
+
+@dataclass
+class Result:
+    images: int
+    method: str
+    seconds: float
+    bytes: int
+    rss_mb: float
+    child_rss_mb: float
+    processes: int
+
+    @property
+    def mb_s(self) -> float:
+        return self.bytes / 1e6 / self.seconds
+
+    @property
+    def images_s(self) -> float:
+        return self.images / self.seconds
+
+
+def dataset(root: Path, images: int) -> Path:
+    """The image job of `images` images under `root`, generated once (in a child
+    process: a forked child starts its ru_maxrss at this process's RSS, so keep it small)."""
+    folder = root / f"{images}img"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating {images} images in {folder} ...", file=sys.stderr, flush=True)
+        generate = [sys.executable, "-m", "vision_results.synth", "--images", str(images)]
+        options = ["--documents", "0", "--words-per-image", str(WORDS_PER_IMAGE), "--seed", "0"]
+        subprocess.run([*generate, *options, str(folder)], check=True, stdout=subprocess.DEVNULL)
+        (folder / ".complete").touch()
+    return folder
+
+
+def measure(images: int, method: str, source: Path, dest: Path) -> Result:
+    code, extra = METHODS[method]
+    command = [sys.executable, "-c", HEAD + code, str(source), str(dest), *extra]
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"{method} failed:\n{out.stderr}")
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    return Result(images=images, method=method, **found)
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| images | method | MB | MB/s | images/s | peak RSS (MB) | parser process RSS (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        child = f"{r.child_rss_mb:.0f} (x{r.processes})" if r.processes > 1 else "-"
+        lines.append(
+            f"| {r.images} | {r.method} | {r.bytes / 1e6:.0f} | {r.mb_s:.1f} | "
+            f"{r.images_s:.0f} | {r.rss_mb:.0f} | {child} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(results: list[Result]) -> str:
+    lines = []
+    sizes = sorted({r.images for r in results})
+    for images in sizes:
+        by = {r.method: r for r in results if r.images == images}
+        for name in EXPORTS:
+            speed = by[name].mb_s
+            lines.append(
+                f"{images} images, {name} [{by[name].processes} process(es)]: "
+                f"{speed / by[FLOOR].mb_s:.2f}x orjson.loads (GC on), "
+                f"{speed / by[DUCK].mb_s:.2f}x DuckDB, {speed / by[NAIVE].mb_s:.2f}x naive pandas"
+            )
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        for name in EXPORTS:
+            rss = {r.images: r.rss_mb for r in results if r.method == name}
+            lines.append(
+                f"peak RSS flatness, {name}: {rss[small]:.0f} MB at {small} images, "
+                f"{rss[large]:.0f} MB at {large} images ({large / small:.0f}x input): "
+                f"ratio {rss[large] / rss[small]:.2f}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--images", type=int, action="append", help="images (repeatable)")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-data", help="data folder")
+    parser.add_argument("--keep", action="store_true", help="keep outputs in <data>/out-*")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for images in args.images or [2000]:
+            source = dataset(args.data, images)
+            out = args.data / f"out-{images}img" if args.keep else Path(tmp) / f"{images}img"
+            for number, method in enumerate(METHODS):
+                print(f"{images} images: {method} ...", file=sys.stderr, flush=True)
+                results.append(measure(images, method, source, out / str(number)))
+            if not args.keep:
+                shutil.rmtree(out, ignore_errors=True)
+    print(table(results))
+    print()
+    print(ratios(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
