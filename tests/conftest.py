@@ -157,3 +157,10 @@ def vision_server(gcs_client: storage.Client) -> Iterator[VisionServer]:
 
 
 # --- end of the Vision API stand-in fixtures ------------------------------------------------
+
+
+@pytest.fixture
+def env(gcs_server: str, vision_server: VisionServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line and vr.jobs find both stand-ins through the environment."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    monkeypatch.setenv("VISION_RESULTS_VISION_ENDPOINT", vision_server.url)

@@ -11,14 +11,12 @@ from click.testing import CliRunner
 from google.cloud import storage
 
 import vision_results as vr
-from tests.test_jobs_run import env, images, make_bucket, no_sleep
+from tests.jobs_helpers import images, make_bucket, no_sleep
 from tests.vision_server import VisionServer
 from vision_results.cli import main
 from vision_results.jobs.api import vision_api
 from vision_results.jobs.reconcile import reconcile, retry_failed
 from vision_results.jobs.run import load, submit, wait
-
-__all__ = ["env"]  # the fixture, used by name
 
 
 def test_retry_failed_answers_again_and_the_latest_answer_wins(

@@ -11,30 +11,12 @@ from click.testing import CliRunner
 from google.cloud import storage
 
 import vision_results as vr
+from tests.jobs_helpers import images, make_bucket, no_sleep
 from tests.vision_server import VisionServer
 from vision_results import JobError
 from vision_results.cli import main
 from vision_results.jobs.api import vision_api
 from vision_results.jobs.run import load, submit, wait
-
-
-def no_sleep(seconds: float) -> None:
-    """Polling in tests does not wait: the stand-in moves on per poll, not per second."""
-
-
-@pytest.fixture
-def env(gcs_server: str, vision_server: VisionServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
-    monkeypatch.setenv("VISION_RESULTS_VISION_ENDPOINT", vision_server.url)
-
-
-def images(bucket: str, count: int) -> list[str]:
-    return [f"gs://{bucket}/pics/img-{n:05d}.jpg" for n in range(count)]
-
-
-def make_bucket(client: storage.Client, name: str) -> str:
-    client.create_bucket(name)
-    return name
 
 
 def test_cli_submit_wait_export_gives_one_row_per_image(
