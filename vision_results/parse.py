@@ -14,34 +14,101 @@ Accepted shapes (see docs/tables.md, "What is read"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-import orjson
+import msgspec
 
 from vision_results.errors import ShardError
 
 Response = dict[str, Any]
 
-RESPONSE_FIELDS = frozenset(
-    {
-        "faceAnnotations",
-        "landmarkAnnotations",
-        "logoAnnotations",
-        "labelAnnotations",
-        "localizedObjectAnnotations",
-        "textAnnotations",
-        "fullTextAnnotation",
-        "safeSearchAnnotation",
-        "imagePropertiesAnnotation",
-        "cropHintsAnnotation",
-        "webDetection",
-        "productSearchResults",
-        "context",
-        "error",
-    }
-)
+
+# The decoder's view of a shard. Everything is decoded into plain dicts and
+# lists, as ``json.loads`` would, except that the OCR hierarchy is typed down to
+# the symbols and a symbol keeps only its text and break: symbol boxes are most
+# of the bytes and no table needs them (performance-notes.md), so they are
+# skipped without being built. Leaves stay ``Any``: their types are checked
+# where they are used. Unknown keys of the typed levels are dropped.
+class _Break(TypedDict, total=False):
+    type: Any
+    isPrefix: Any
+
+
+class _SymbolProperty(TypedDict, total=False):
+    detectedBreak: _Break | None
+
+
+class _Symbol(TypedDict, total=False):
+    text: Any
+    property: _SymbolProperty | None
+
+
+class _Word(TypedDict, total=False):
+    property: Any
+    boundingBox: Any
+    symbols: list[_Symbol] | None
+    confidence: Any
+
+
+class _Paragraph(TypedDict, total=False):
+    property: Any
+    boundingBox: Any
+    words: list[_Word] | None
+    confidence: Any
+
+
+class _Block(TypedDict, total=False):
+    property: Any
+    boundingBox: Any
+    paragraphs: list[_Paragraph] | None
+    blockType: Any
+    confidence: Any
+
+
+class _Page(TypedDict, total=False):
+    property: Any
+    width: Any
+    height: Any
+    blocks: list[_Block] | None
+    confidence: Any
+
+
+class _FullText(TypedDict, total=False):
+    pages: list[_Page] | None
+    text: Any
+
+
+class _Node(TypedDict, total=False):
+    """A shard, an AnnotateFileResponse or an AnnotateImageResponse."""
+
+    responses: list[_Node] | None
+    inputConfig: Any
+    totalPages: Any
+    faceAnnotations: Any
+    landmarkAnnotations: Any
+    logoAnnotations: Any
+    labelAnnotations: Any
+    localizedObjectAnnotations: Any
+    textAnnotations: Any
+    fullTextAnnotation: _FullText | None
+    safeSearchAnnotation: Any
+    imagePropertiesAnnotation: Any
+    cropHintsAnnotation: Any
+    webDetection: Any
+    productSearchResults: Any
+    context: Any
+    error: Any
+
+
+_DECODER: msgspec.json.Decoder[dict[str, Any]] = msgspec.json.Decoder(_Node)
+# How msgspec reports a known field of the wrong JSON type below the top level.
+_WRONG_TYPE = re.compile(r"Expected `(.+)`, got `(.+)` - at `\$\.(.+)`")
+
+RESPONSE_FIELDS = frozenset(_Node.__annotations__) - {"responses", "inputConfig", "totalPages"}
+"""The fields of an AnnotateImageResponse."""
 
 
 @dataclass
@@ -77,12 +144,6 @@ class ParsedShard:
         self.files = [self.files[i] for i in kept]
 
 
-def _object(value: Any, shard: str, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ShardError(shard, f"{where} is {type(value).__name__}, expected a JSON object")
-    return value
-
-
 def _add(
     parsed: ParsedShard,
     response: Response,
@@ -99,22 +160,17 @@ def _add(
     parsed.files.append(file)
 
 
-def _add_file_response(
-    parsed: ParsedShard, file_response: dict[str, Any], location: str, where: str
-) -> None:
+def _add_file_response(parsed: ParsedShard, file_response: dict[str, Any], location: str) -> None:
     input_config = file_response.get("inputConfig") or {}
     fallback = (input_config.get("gcsSource") or {}).get("uri") or location
     file = file_response if input_config or "totalPages" in file_response else None
-    responses = file_response.get("responses") or []
-    if not isinstance(responses, list):
-        raise ShardError(location, f"{where}responses is not a list")
+    responses = file_response.get("responses") or ()
     if not responses and file_response.get("error"):
         # The whole file failed: keep its error as a row of its own.
         _add(parsed, {"error": file_response["error"]}, fallback, file)
-    for index, item in enumerate(responses):
-        item = _object(item, location, f"{where}responses[{index}]")
+    for item in responses:
         if "responses" in item or "inputConfig" in item:
-            _add_file_response(parsed, item, location, f"{where}responses[{index}].")
+            _add_file_response(parsed, item, location)
         else:
             _add(parsed, item, fallback, file)
 
@@ -126,26 +182,43 @@ def parse_shard(
     ``job_uris`` the input of each position from a job manifest, if there is one.
 
     Raises :class:`ShardError` naming the shard when the bytes are not JSON or
-    not a Vision response. Unknown fields are kept in the dicts and ignored later.
+    not a Vision response, or when a field of the OCR hierarchy has the wrong JSON
+    type. Unknown fields are skipped by the decoder or ignored later.
     """
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        document = _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise _not_vision(data, location, str(exc)) from None
+    except msgspec.DecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
+    if not document and msgspec.json.decode(data):  # only keys Vision does not have
+        raise _not_vision(data, location, "")
     parsed = ParsedShard(shard, job_uris=job_uris)
-    if isinstance(document, dict) and ("responses" in document or "inputConfig" in document):
-        _add_file_response(parsed, document, location, "")
-    elif isinstance(document, dict) and (not document or RESPONSE_FIELDS & document.keys()):
-        _add(parsed, document, location)
+    if "responses" in document or "inputConfig" in document:
+        _add_file_response(parsed, document, location)
     else:
-        found = (
-            f"an object with keys {sorted(document)[:5]}"
-            if isinstance(document, dict)
-            else f"a JSON {type(document).__name__}"
-        )
-        raise ShardError(
-            location,
-            f'not a Vision response: expected {{"responses": [...]}} or one '
-            f"AnnotateImageResponse, found {found}",
-        )
+        _add(parsed, document, location)
     return parsed
+
+
+def _not_vision(data: bytes, location: str, problem: str) -> ShardError:
+    """Say what was found instead of a Vision response (decoding again, untyped)."""
+    wrong_type = _WRONG_TYPE.fullmatch(problem)
+    if wrong_type:
+        expected, got, where = wrong_type.groups()
+        expected = expected.removesuffix(" | null")
+        return ShardError(location, f"{where} is {got}, expected a JSON {expected}")
+    try:
+        document = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        return ShardError(location, f"not valid JSON ({exc})")
+    found = (
+        f"an object with keys {sorted(document)[:5]}"
+        if isinstance(document, dict)
+        else f"a JSON {type(document).__name__}"
+    )
+    return ShardError(
+        location,
+        f'not a Vision response: expected {{"responses": [...]}} or one '
+        f"AnnotateImageResponse, found {found}",
+    )
