@@ -137,6 +137,11 @@ class Columns:
         """Start a row for response ``index``."""
         self.rows.append(index)
 
+    def boxes(self, prefix: str = "") -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        """The lists :meth:`add_box` appends to (vertices, normalized vertices, page
+        widths, page heights), for hot loops that fill them directly."""
+        return self._boxes[prefix]
+
     def add(self, **values: Any) -> None:
         for name, value in values.items():
             self.data[name].append(value)

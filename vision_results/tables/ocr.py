@@ -14,7 +14,6 @@ users need them); their text is in ``ocr_words.text``.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ SEPARATOR = {
 LINE_ENDS = frozenset({"EOL_SURE_SPACE", "LINE_BREAK", "HYPHEN"})
 SPACES = " \n"
 _EMPTY: dict[str, Any] = {}
+_WHERE = ("page_index", "block_index", "paragraph_index")
 
 _PAGE = [pa.field("page_index", pa.int32(), nullable=False)]
 _BLOCK = [*_PAGE, pa.field("block_index", pa.int32(), nullable=False)]
@@ -100,15 +100,30 @@ def word_breaks(word: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def count_lines(paragraph: dict[str, Any]) -> int:
-    """How many lines a paragraph's words make (see the module docstring)."""
+    """How many lines a paragraph's words make (see the module docstring).
+
+    The ``images`` table calls this for every paragraph: :func:`word_breaks` is
+    inlined.
+    """
     lines, open_line = 0, False
     for word in paragraph.get("words") or ():
-        before, after = word_breaks(word)
-        if before in LINE_ENDS and open_line:
-            lines += 1
-        open_line = after not in LINE_ENDS
-        if not open_line:
-            lines += 1
+        symbols = word.get("symbols")
+        if not symbols:
+            open_line = True
+            continue
+        prop = symbols[0].get("property")
+        if prop and open_line:
+            detected = prop.get("detectedBreak")
+            if detected and detected.get("isPrefix"):
+                lines += enum_name(detected.get("type"), BREAK_TYPES) in LINE_ENDS
+        prop = symbols[-1].get("property")
+        detected = prop.get("detectedBreak") if prop else None
+        open_line = not (
+            detected
+            and not detected.get("isPrefix")
+            and enum_name(detected.get("type"), BREAK_TYPES) in LINE_ENDS
+        )
+        lines += not open_line
     return lines + open_line
 
 
@@ -172,25 +187,33 @@ class _Builder:
     ) -> str:
         """Append the paragraph's words and lines; return its raw text.
 
-        The hot loop of the package: one pass per word, plain list appends.
+        The hot loop of the package, once per word: what is the same for every
+        word of the paragraph is extended once, the rest is plain list appends.
         """
+        words = paragraph.get("words") or ()
+        count = len(words)
+        cols = self.words
+        data = cols.data
+        cols.rows.extend([where[0]] * count)
+        for name, value in zip(_WHERE, where[1:], strict=True):
+            data[name].extend([value] * count)
+        data["word_index"].extend(range(count))
+        vertices, normalized, widths, heights = cols.boxes()
+        widths.extend([width] * count)
+        heights.extend([height] * count)
+        line_indexes, texts, confidences = data["line_index"], data["text"], data["confidence"]
+        languages, all_languages = data["language"], data["languages"]
+        break_types = data["break_type"]
+
         text: list[str] = []
         line, line_index = _Line(), 0
-        words = self.words.data
-        page_indexes, block_indexes, paragraph_indexes = (
-            words["page_index"],
-            words["block_index"],
-            words["paragraph_index"],
-        )
-        line_indexes, word_indexes = words["line_index"], words["word_index"]
-        texts, confidences, languages = words["text"], words["confidence"], words["language"]
-        all_languages, break_types = words["languages"], words["break_type"]
-        for word_index, word in enumerate(paragraph.get("words") or ()):
+        for word in words:
             symbols = word.get("symbols") or ()
             before = after = None
             if symbols:
-                # Inlined word_breaks(): this runs once per word.
-                detected = (symbols[-1].get("property") or _EMPTY).get("detectedBreak")
+                # Inlined word_breaks().
+                prop = symbols[-1].get("property")
+                detected = prop.get("detectedBreak") if prop else None
                 if detected and not detected.get("isPrefix"):
                     after = enum_name(detected.get("type"), BREAK_TYPES)
                 if symbols[0].get("property"):
@@ -205,19 +228,26 @@ class _Builder:
             word_text = "".join([s.get("text", "") for s in symbols])
             confidence = word.get("confidence", 0.0)
             prop = word.get("property")
-            language = top_language(prop)
-            self.words.key(where[0])
-            page_indexes.append(where[1])
-            block_indexes.append(where[2])
-            paragraph_indexes.append(where[3])
+            detected_languages = prop.get("detectedLanguages") if prop else None
+            if not detected_languages:
+                language = None
+            elif len(detected_languages) == 1:
+                language = detected_languages[0].get("languageCode") or None
+            else:
+                language = top_language(prop)
+            box = word.get("boundingBox")
+            if box:
+                vertices.append(box.get("vertices") or None)
+                normalized.append(box.get("normalizedVertices") or None)
+            else:
+                vertices.append(None)
+                normalized.append(None)
             line_indexes.append(line_index)
-            word_indexes.append(word_index)
             texts.append(word_text or None)
             confidences.append(confidence)
             languages.append(language)
-            all_languages.append((prop or _EMPTY).get("detectedLanguages") or None)
+            all_languages.append(detected_languages or None)
             break_types.append(after)
-            self.words.add_box(word.get("boundingBox"), width, height)
 
             separator = SEPARATOR.get(after, "") if after else ""
             text.append(prefix + word_text + separator)
@@ -234,7 +264,9 @@ class _Builder:
 
     def _line(self, where: tuple[int, int, int, int], line_index: int, line: _Line) -> None:
         index, page_index, block_index, paragraph_index = where
-        languages = Counter(line.languages).most_common(1)
+        # The most common language, the first seen on ties (as Counter.most_common).
+        languages = line.languages
+        language = max(dict.fromkeys(languages), key=languages.count) if languages else None
         self.lines.key(index)
         self.lines.add(
             page_index=page_index,
@@ -244,7 +276,7 @@ class _Builder:
             n_words=len(line.pieces),
             text="".join(line.pieces).strip(SPACES) or None,
             confidence=sum(line.confidences) / len(line.confidences),
-            language=languages[0][0] if languages else None,
+            language=language,
         )
 
     def tables(self) -> dict[str, pa.Table]:

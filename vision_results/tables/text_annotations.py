@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
 from vision_results.tables._common import BOX_FIELDS, Columns, table_schema
 from vision_results.tables.ocr import page_size
+
+_EMPTY: dict[str, Any] = {}
 
 SCHEMA = table_schema(
     pa.field("index", pa.int32(), nullable=False),
@@ -22,13 +26,17 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
         annotations = response.get("textAnnotations")
         if not annotations:
             continue
+        # One row per word of the image: lists extended directly, not row by row.
+        count = len(annotations)
         width, height = page_size(response)
-        for position, annotation in enumerate(annotations):
-            cols.key(index)
-            cols.add(
-                index=position,
-                description=annotation.get("description") or None,
-                locale=annotation.get("locale") or None,
-            )
-            cols.add_box(annotation.get("boundingPoly"), width, height)
+        cols.rows.extend([index] * count)
+        cols.data["index"].extend(range(count))
+        cols.data["description"].extend([a.get("description") or None for a in annotations])
+        cols.data["locale"].extend([a.get("locale") or None for a in annotations])
+        vertices, normalized, widths, heights = cols.boxes()
+        boxes = [a.get("boundingPoly") or _EMPTY for a in annotations]
+        vertices.extend([box.get("vertices") or None for box in boxes])
+        normalized.extend([box.get("normalizedVertices") or None for box in boxes])
+        widths.extend([width] * count)
+        heights.extend([height] * count)
     return {"text_annotations": cols.table()}
