@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from vision_results import jobs
@@ -21,8 +23,10 @@ from vision_results.export import export
 from vision_results.jobs import submit
 from vision_results.parse import parse_shard
 from vision_results.report import ExportReport
-from vision_results.results import Results, open
 from vision_results.tables import SCHEMAS, TABLE_NAMES, flatten_shard
+
+if TYPE_CHECKING:
+    from vision_results.results import Results, open
 
 __all__ = [
     "SCHEMAS",
@@ -42,3 +46,13 @@ __all__ = [
     "parse_shard",
     "submit",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``open`` and ``Results`` on first use (PEP 562): they need pandas, which
+    parser processes and the export command never import."""
+    if name in ("open", "Results"):
+        from vision_results import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module 'vision_results' has no attribute {name!r}")

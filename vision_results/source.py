@@ -22,10 +22,11 @@ from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 from google.resumable_media import DataCorruption, InvalidResponse
 
 from vision_results.errors import SourceError
-from vision_results.jobs.manifest import MANIFEST_NAME
 
 SHARD_NAME = re.compile(r"output-(\d+)-to-(\d+)\.json$")
 EXPORT_RECORD = "_export.json"
+MANIFEST_NAME = "_job.json"
+"""The job manifest :mod:`vision_results.jobs` writes beside its output."""
 DEFAULT_PAGE_SIZE = 1000
 
 

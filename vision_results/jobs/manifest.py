@@ -14,7 +14,6 @@ import orjson
 
 from vision_results.errors import VisionResultsError
 
-MANIFEST_NAME = "_job.json"
 MAX_IMAGES_PER_OPERATION = 2000  # a larger asyncBatchAnnotate request is rejected
 
 

@@ -13,7 +13,6 @@ from vision_results.errors import JobError
 from vision_results.jobs.api import VisionApi, image_requests
 from vision_results.jobs.manifest import JobManifest, OperationRecord
 from vision_results.jobs.run import save
-from vision_results.results import open as open_results
 
 # gRPC codes worth asking again: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,
 # INTERNAL, UNAVAILABLE. INVALID_ARGUMENT ("Bad image data.") would fail again.
@@ -46,6 +45,9 @@ class Reconciliation:
 
 def reconcile(manifest: JobManifest, storage: Any) -> Reconciliation:
     """Read the job's output (the ``images`` table, latest answer per image)."""
+    # Imported here: results -> export -> jobs.layout -> jobs -> this module.
+    from vision_results.results import open as open_results
+
     results = open_results(manifest.output, tables=["images"], client=storage, progress=False)
     rows = results.dataset("images").to_table(columns=["uri", "error_code"]).to_pylist()
     codes = {row["uri"]: row["error_code"] for row in rows}

@@ -16,13 +16,13 @@ from google.api_core.exceptions import GoogleAPICallError, GoogleAPIError, NotFo
 from vision_results.errors import JobError
 from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
 from vision_results.jobs.manifest import (
-    MANIFEST_NAME,
     JobManifest,
     JobRequest,
     OperationRecord,
     plan,
 )
 from vision_results.progress import tqdm
+from vision_results.source import MANIFEST_NAME
 from vision_results.tables.errors import status_name
 
 MAX_IN_FLIGHT = 10
