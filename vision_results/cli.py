@@ -57,6 +57,18 @@ def main() -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine; dask: the workers of the Dask cluster at --scheduler.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Address of the Dask scheduler, e.g. tcp://10.0.0.2:8786 (with --engine dask).",
+)
 def export_command(
     source: str,
     dest: str,
@@ -66,12 +78,19 @@ def export_command(
     processes: int | None,
     overwrite: bool,
     quiet: bool,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Export the Vision responses under SOURCE to DEST/<table>/part-*.parquet.
 
     SOURCE is gs://BUCKET/PREFIX, a local folder or one file. DEST is a local
-    folder; it also gets _export.json, the record of what was read and skipped.
+    folder, or gs://BUCKET/PREFIX with --engine dask; it also gets _export.json,
+    the record of what was read and skipped.
     """
+    if engine == "dask" and not scheduler:
+        raise click.UsageError("--engine dask needs --scheduler ADDRESS (the Dask scheduler)")
+    if engine == "local" and scheduler:
+        raise click.UsageError("--scheduler is for --engine dask")
     names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
     try:
         report = export(
@@ -83,6 +102,8 @@ def export_command(
             processes=processes,
             overwrite=overwrite,
             progress=False if quiet else None,
+            engine="dask" if engine == "dask" else "local",
+            scheduler=scheduler,
         )
     except VisionResultsError as exc:
         _fail(exc)

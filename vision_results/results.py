@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 
 from vision_results.errors import VisionResultsError
-from vision_results.export import OnError, export
+from vision_results.export import Engine, OnError, export
 from vision_results.report import ExportReport
 from vision_results.source import Source
 from vision_results.stream import DEFAULT_WORKERS
@@ -46,9 +46,10 @@ class _Table:
 class Results:
     """Tables of one SOURCE, cached as Parquet under :attr:`path`."""
 
-    def __init__(self, path: Path, report: ExportReport) -> None:
+    def __init__(self, path: Path, report: ExportReport, *, on_error: OnError = "raise") -> None:
         self.path = path
         self.report = report
+        self.on_error = on_error
 
     def __repr__(self) -> str:
         return f"<vision_results.Results of {self.report.source}>\n{self.report.summary()}"
@@ -72,9 +73,32 @@ class Results:
         frame: pd.DataFrame = arrow.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
 
-    def to_parquet(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def to_parquet(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        engine: Engine = "local",
+        scheduler: Any = None,
+    ) -> Path | str:
         """Write the tables as ``export`` does: ``DEST/<table>/part-*.parquet`` and
-        ``DEST/_export.json`` (copied from the cache, not read again)."""
+        ``DEST/_export.json`` (copied from the cache, not read again).
+
+        With ``engine="dask"`` the cluster at ``scheduler`` reads the SOURCE again
+        (its workers cannot see this cache) and writes DEST, which may then be
+        ``gs://BUCKET/PREFIX``; the same tables and ``on_error`` as :func:`open`.
+        """
+        if engine == "dask" or scheduler is not None:
+            export(
+                self.report.source,
+                dest,
+                tables=self.report.tables,
+                on_error=self.on_error,
+                overwrite=overwrite,
+                engine=engine,
+                scheduler=scheduler,
+            )
+            return os.fspath(dest)
         target = Path(dest)
         with StagedDestination(target, overwrite=overwrite) as staging:
             shutil.copytree(self.path, staging, dirs_exist_ok=True)
@@ -138,6 +162,6 @@ def open(
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    results = Results(path, report)
+    results = Results(path, report, on_error=on_error)
     weakref.finalize(results, shutil.rmtree, root, True)
     return results

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vision_results.errors import DestinationError
@@ -26,7 +27,8 @@ BUFFER_BUDGET = 32 << 20  # all tables' buffers together
 
 
 class TableWriter:
-    """One table's ``part-NNNNN.parquet`` files (zstd) in one folder.
+    """One table's ``<stem>-NNNNN.parquet`` files (zstd) in one folder: a local path,
+    or a path of ``filesystem`` (a ``pyarrow.fs`` filesystem, e.g. GCS).
 
     Small per-shard tables are buffered into row groups of up to
     ``rows_per_group`` rows (or ``BYTES_PER_GROUP`` bytes); a new part file is
@@ -35,14 +37,18 @@ class TableWriter:
 
     def __init__(
         self,
-        folder: Path,
+        folder: Path | str,
         schema: pa.Schema,
         *,
         rows_per_group: int = ROWS_PER_GROUP,
         rows_per_file: int = ROWS_PER_FILE,
+        filesystem: pafs.FileSystem | None = None,
+        stem: str = "part",
     ) -> None:
         self.folder = folder
         self.schema = schema
+        self.filesystem = filesystem
+        self.stem = stem
         self.rows_per_group = rows_per_group
         self.rows_per_file = rows_per_file
         self.rows = 0
@@ -77,9 +83,17 @@ class TableWriter:
         if self._writer is None or self._file_rows >= self.rows_per_file:
             if self._writer is not None:
                 self._writer.close()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"part-{self._parts:05d}.parquet"
-            self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+            name = f"{self.stem}-{self._parts:05d}.parquet"
+            where: Path | str
+            if self.filesystem is None:
+                where = Path(self.folder) / name
+                where.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                # An object store has no folders to make.
+                where = f"{self.folder}/{name}"
+            self._writer = pq.ParquetWriter(
+                where, self.schema, compression="zstd", filesystem=self.filesystem
+            )
             self._parts += 1
             self._file_rows = 0
         return self._writer
