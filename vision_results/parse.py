@@ -191,6 +191,8 @@ def parse_shard(
         raise _not_vision(data, location, str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ShardError(location, "not a Vision response: JSON nested too deeply") from None
     if not document and msgspec.json.decode(data):  # only keys Vision does not have
         raise _not_vision(data, location, "")
     parsed = ParsedShard(shard, job_uris=job_uris)

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import pyarrow as pa
 
@@ -24,6 +25,9 @@ from vision_results.tables import flatten_shard
 from vision_results.tables.errors import response_error
 
 DEFAULT_WORKERS = min(8, 2 * (os.cpu_count() or 1))
+MAX_SHARD_BYTES = 512 << 20
+"""Larger shards are refused unread: Vision writes at most 100 responses per file,
+a few MB each at the most, and a shard is parsed in memory (about 5x its size)."""
 
 
 @dataclass
@@ -55,10 +59,21 @@ def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> Shard
 
 
 def read_and_flatten(
-    source: Source, shard: Shard, tables: tuple[str, ...], cpu: Executor | None = None
+    source: Source,
+    shard: Shard,
+    tables: tuple[str, ...],
+    cpu: Executor | None = None,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
 ) -> ShardResult:
     """Download one shard here, parse it here or in ``cpu``; a bad shard is returned."""
     try:
+        if shard.size > max_shard_bytes:
+            raise ShardError(
+                shard.location,
+                f"{shard.size / 1e6:,.0f} MB is more than the {max_shard_bytes / 1e6:,.0f} MB "
+                "a shard may have (Vision writes at most 100 responses per file); raise the "
+                "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
+            )
         data = source.read(shard)
         if cpu is None:
             return parse_and_flatten(data, shard, tables)
@@ -98,6 +113,7 @@ def stream_shards(
     *,
     workers: int = DEFAULT_WORKERS,
     processes: int = 0,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
 ) -> Generator[ShardResult, None, None]:
     """Yield one :class:`ShardResult` per shard, in the order given.
 
@@ -118,15 +134,18 @@ def stream_shards(
         else None
     )
     pool = ThreadPoolExecutor(workers, thread_name_prefix="vision-results")
+    read = partial(
+        read_and_flatten, source, tables=wanted, cpu=cpu, max_shard_bytes=max_shard_bytes
+    )
     try:
         for shard in todo:
-            pending.append(pool.submit(read_and_flatten, source, shard, wanted, cpu))
+            pending.append(pool.submit(read, shard))
             if len(pending) >= 2 * workers:
                 break
         while pending:
             result = pending.popleft().result()
             for shard in todo:
-                pending.append(pool.submit(read_and_flatten, source, shard, wanted, cpu))
+                pending.append(pool.submit(read, shard))
                 break
             yield result
     finally:

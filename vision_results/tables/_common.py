@@ -10,7 +10,8 @@ re-serialised JSON (every default present, enums as numbers) give identical rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -173,14 +174,31 @@ class Columns:
             **arrays,
         }
         if "languages" in self.data:
-            columns["languages"] = struct_list(
-                self.data["languages"],
-                _LANGUAGES_JSON,
-                ["language_code", "confidence"],
-                {"confidence": 0.0},
-            )
+            with _naming("languages"):
+                columns["languages"] = struct_list(
+                    self.data["languages"],
+                    _LANGUAGES_JSON,
+                    ["language_code", "confidence"],
+                    {"confidence": 0.0},
+                )
         for prefix, boxes in self._boxes.items():
-            columns.update(box_columns(*boxes, prefix=prefix))
-        return pa.Table.from_pydict(
-            {name: columns[name] for name in self.schema.names}, schema=self.schema
-        )
+            with _naming(f"{prefix}vertices"):
+                columns.update(box_columns(*boxes, prefix=prefix))
+        ordered = {name: columns[name] for name in self.schema.names}
+        try:
+            return pa.Table.from_pydict(ordered, schema=self.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            for field in self.schema:  # find the column (slow; errors only)
+                with _naming(field.name):
+                    pa.array(ordered[field.name], field.type)
+            raise
+
+
+@contextmanager
+def _naming(column: str) -> Iterator[None]:
+    """A JSON value of the wrong type (a string where a number belongs) becomes a
+    TypeError naming the column."""
+    try:
+        yield
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise TypeError(f"a value of the wrong JSON type for column {column}: {exc}") from None
