@@ -166,6 +166,20 @@ def test_gcs_source_to_gcs_dest_and_overwrite(
     assert labels.equals(reference[1]["labels"])
 
 
+def test_local_source_folder(
+    dask_client: Client,
+    sample: Path,
+    reference: tuple[ExportReport, dict[str, pa.Table]],
+    tmp_path: Path,
+) -> None:
+    report = vr.export(sample, tmp_path / "t", engine="dask", scheduler=dask_client)
+    assert report.source == str(sample)
+    assert [s.name for s in report.shards] == [s.name for s in reference[0].shards]
+    got = read_tables(tmp_path / "t")
+    for name in vr.TABLE_NAMES:
+        assert got[name].equals(reference[1][name]), name
+
+
 def test_open_then_to_parquet_on_the_cluster(
     dask_client: Client,
     gcs_client: storage.Client,

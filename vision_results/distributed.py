@@ -332,12 +332,13 @@ def export_dask(
         raise VisionResultsError(
             f"the Dask engine reads gs://BUCKET/PREFIX or a local path, not a {type(reader)}."
         )
-    listing = list_shards(reader)
-    report = start_report(listing, tables)
-    tasks = plan_tasks(listing.shards)
-    width = max(5, len(str(len(tasks))))
-    run = uuid.uuid4().hex[:8]
+    # DEST and the scheduler are checked before listing, which can take minutes.
     with staged_target(dest, overwrite) as target, _connect(scheduler) as dask:
+        listing = list_shards(reader)
+        report = start_report(listing, tables)
+        tasks = plan_tasks(listing.shards)
+        width = max(5, len(str(len(tasks))))
+        run = uuid.uuid4().hex[:8]
         stop = Event(f"vision-results-stop-{run}", client=dask)
         futures = [
             dask.submit(
@@ -366,16 +367,13 @@ def export_dask(
             dask.cancel(futures)
             with suppress(Exception):
                 stop.clear()
-        rows = dict.fromkeys(tables, 0)
         for task in sorted(reports, key=lambda task: task.number):
             for result in task.results:
                 report.add(result)
-            for name, count in task.rows.items():
-                rows[name] += count
-        empty = [name for name, count in rows.items() if not count]
+        report.rows = {name: sum(task.rows[name] for task in reports) for name in tables}
+        empty = [name for name, count in report.rows.items() if not count]
         for writer in target.writers(empty, f"part-{0:0{width}d}").values():
             writer.close()  # an empty table still gets one file, as with the local engine
-        report.rows = rows
         report.seconds = time.perf_counter() - started
         target.write_bytes(EXPORT_RECORD, report.to_json())
     return report
