@@ -8,13 +8,15 @@ Everything after this module works on bytes and is pure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from google.api_core.exceptions import GoogleAPIError
+from google.api_core.exceptions import GoogleAPICallError, GoogleAPIError, RetryError
 from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 
 # google-cloud-storage (2.x and 3.x) depends on google-resumable-media; 3.x raises its
@@ -23,11 +25,53 @@ from google.resumable_media import DataCorruption, InvalidResponse
 
 from vision_results.errors import SourceError
 
+if TYPE_CHECKING:
+    from google.api_core.retry import Retry
+
 SHARD_NAME = re.compile(r"output-(\d+)-to-(\d+)\.json$")
 EXPORT_RECORD = "_export.json"
 MANIFEST_NAME = "_job.json"
 """The job manifest :mod:`vision_results.jobs` writes beside its output."""
 DEFAULT_PAGE_SIZE = 1000
+DEFAULT_DEADLINE = 120.0
+"""Seconds a listing page or a download is retried for, in all (google-cloud-storage's)."""
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one request may wait for the server (google-cloud-storage's default)."""
+
+
+def read_retry(deadline: float = DEFAULT_DEADLINE) -> Retry:
+    """How listing pages and downloads are retried: google-cloud-storage's own policy
+    (429, 408, 5xx, dropped or cut connections, timeouts; exponential back-off from
+    1 s to 60 s), for at most `deadline` seconds per page or shard.
+
+    Chain ``.with_delay(...)`` for other back-off delays.
+    """
+    if not deadline > 0:
+        raise ValueError(f"the retry deadline must be a positive number of seconds, not {deadline}")
+    from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[attr-defined,unused-ignore]
+
+    retry: Retry = DEFAULT_RETRY.with_timeout(deadline)
+    return retry
+
+
+def why_failed(exc: BaseException) -> str:
+    """What went wrong with a request, in words: the last HTTP status and the server's
+    message, or the connection error. Never a header, so never a credential."""
+    if isinstance(exc, RetryError) and exc.cause is not None:
+        return f"gave up after retrying ({exc.message}); last error: {why_failed(exc.cause)}"
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(exc, GoogleAPICallError) and exc.code is not None:
+        status = exc.code
+    if isinstance(exc, GoogleAPICallError | InvalidResponse) and status is not None:
+        try:
+            text = f"HTTP {int(status)} {HTTPStatus(int(status)).phrase}"
+        except ValueError:
+            text = f"HTTP {status}"
+        message = getattr(exc, "message", "")
+        return f"{text}: {message}" if message else text
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the answer is not valid JSON ({exc})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -145,8 +189,12 @@ class GcsSource:
         client: Any,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
-        retry: Any = None,
+        retry: Retry | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
+        """`retry` (default :func:`read_retry`) applies to each listing page and each
+        download; `timeout` is how long one request waits for the server (seconds,
+        or (connect, read))."""
         bucket, _, prefix = url.removeprefix("gs://").partition("/")
         if not bucket:
             raise SourceError(f"{url}: no bucket name. Write gs://BUCKET/PREFIX.")
@@ -155,14 +203,18 @@ class GcsSource:
         self.prefix = prefix
         self.client = client
         self.page_size = page_size
-        self.retry = retry
+        self.retry = retry if retry is not None else read_retry()
+        self.timeout = timeout
 
     def list(self) -> Listing:
         entries = []
-        kwargs = {} if self.retry is None else {"retry": self.retry}
         try:
             blobs = self.client.list_blobs(
-                self.bucket_name, prefix=self.prefix or None, page_size=self.page_size, **kwargs
+                self.bucket_name,
+                prefix=self.prefix or None,
+                page_size=self.page_size,
+                retry=self.retry,
+                timeout=self.timeout,
             )
             for blob in blobs:
                 name = blob.name[len(self.prefix) :].lstrip("/") or blob.name
@@ -170,8 +222,13 @@ class GcsSource:
                     name, f"gs://{self.bucket_name}/{blob.name}", blob.size or 0, blob.generation
                 )
                 entries.append((shard, classify(name, shard.size)))
-        except GoogleAPIError as exc:
-            raise SourceError(f"{self.location}: cannot list objects ({exc})") from exc
+        except (GoogleAPIError, GoogleAuthError, ValueError, OSError) as exc:
+            # What is left after the client's retries; a page that is not JSON (cut
+            # or corrupted in transit) is a ValueError, and is not retried.
+            raise SourceError(
+                f"{self.location}: cannot list the objects of bucket {self.bucket_name}: "
+                f"{why_failed(exc)}"
+            ) from exc
         if not entries:
             raise SourceError(
                 f"{self.location}: no objects under this prefix. Check the bucket and prefix "
@@ -182,9 +239,10 @@ class GcsSource:
     def read(self, shard: Shard) -> bytes:
         object_name = shard.location.removeprefix(f"gs://{self.bucket_name}/")
         blob = self.client.bucket(self.bucket_name).blob(object_name, generation=shard.generation)
-        kwargs = {} if self.retry is None else {"retry": self.retry}
         try:
-            data: bytes = blob.download_as_bytes(checksum="auto", **kwargs)
+            data: bytes = blob.download_as_bytes(
+                checksum="auto", retry=self.retry, timeout=self.timeout
+            )
         except DataCorruption as exc:
             # Not a GoogleAPIError, and not retried: the bytes received do not match
             # the object's checksum. Never hand them on.
@@ -195,7 +253,7 @@ class GcsSource:
         except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError) as exc:
             # Whatever is left after the client's retries: HTTP errors, connection
             # errors and timeouts (requests' exceptions are OSErrors), credentials.
-            raise SourceError(f"{shard.location}: download failed ({exc})") from exc
+            raise SourceError(f"{shard.location}: download failed: {why_failed(exc)}") from exc
         return data
 
 
@@ -230,14 +288,22 @@ def storage_client() -> Any:
         ) from exc
 
 
-def open_source(location: str | os.PathLike[str] | Source, *, client: Any = None) -> Source:
+def open_source(
+    location: str | os.PathLike[str] | Source,
+    *,
+    client: Any = None,
+    retry_deadline: float = DEFAULT_DEADLINE,
+) -> Source:
     """Turn a SOURCE string (or path) into a :class:`Source`; a Source is returned as is
-    (to read with settings of your own, e.g. ``GcsSource(url, client, retry=...)``)."""
+    (to read with settings of your own, e.g. ``GcsSource(url, client, retry=...)``).
+    ``retry_deadline``: seconds each listing page or download of a ``gs://`` SOURCE
+    is retried for (:func:`read_retry`)."""
     if not isinstance(location, str | os.PathLike):
         return location
     text = os.fspath(location)
     if text.startswith("gs://"):
-        return GcsSource(text, client if client is not None else storage_client())
+        client = client if client is not None else storage_client()
+        return GcsSource(text, client, retry=read_retry(retry_deadline))
     if "://" in text:
         raise SourceError(f"{text}: unsupported scheme. Use gs://BUCKET/PREFIX or a local path.")
     return LocalSource(Path(text))
