@@ -172,7 +172,7 @@ def test_existing_dest_is_refused_unless_overwrite(sample: Path, tmp_path: Path)
     with pytest.raises(vr.DestinationError, match=r"already exists.*--overwrite"):
         vr.export(sample, dest, tables=["labels"])
     assert (dest / "keep.txt").exists()
-    vr.export(sample, dest, tables=["labels"], overwrite=True)
+    vr.export(sample, dest, tables=["labels"], overwrite=True, keep_all=True)
     assert sorted(p.name for p in dest.iterdir()) == ["_export.json", "labels"]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from click.testing import CliRunner
 from google.api_core.exceptions import GoogleAPIError, RetryError
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
@@ -25,6 +26,7 @@ from google.resumable_media import DataCorruption
 import vision_results as vr
 from tests.conftest import BAD_SHARD, FAST_RETRY, PREFIX, read_tables
 from tests.fault_proxy import FaultProxy, Seen
+from vision_results.cli import main
 from vision_results.report import ExportReport, Skipped
 from vision_results.source import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, GcsSource, read_retry
 
@@ -231,3 +233,24 @@ def test_gcs_source_defaults_to_the_librarys_deadline_and_timeout() -> None:
     source = GcsSource("gs://bucket/prefix", client=None)
     assert source.retry.timeout == DEFAULT_DEADLINE
     assert source.timeout == DEFAULT_TIMEOUT == 60
+
+
+def test_the_command_line_retries_for_retry_deadline_seconds(
+    fault_proxy: FaultProxy,
+    sample_gcs: tuple[str, dict[str, int]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--retry-deadline reaches the reads: 500 on every attempt gives up within it."""
+    url, _ = sample_gcs
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fault_proxy.url)
+    match = inject(fault_proxy, "500 always", "download", url.split("/")[2])
+    started = time.monotonic()
+    args = ["export", url, str(tmp_path / "out"), "--retry-deadline", "1", "--processes", "0"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 1 + 10
+    assert f"{BAD_SHARD}: download failed: gave up after retrying" in result.output
+    assert "Timeout of 1.0s exceeded" in result.output
+    assert len(faulted(fault_proxy, match)[0]) >= 2
+    assert_nothing_written(tmp_path / "out")

@@ -10,12 +10,13 @@ import click
 import orjson
 
 from vision_results import jobs
-from vision_results.errors import VisionResultsError
-from vision_results.export import export
+from vision_results.errors import DestinationError, VisionResultsError
+from vision_results.export import CHECKPOINT_BYTES, export
 from vision_results.jobs.api import API_VERSIONS, OperationStatus
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.run import MAX_IN_FLIGHT, describe
-from vision_results.stream import DEFAULT_WORKERS
+from vision_results.source import DEFAULT_DEADLINE
+from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES
 from vision_results.tables import TABLE_NAMES
 from vision_results.tables.errors import status_name
 
@@ -56,6 +57,46 @@ def main() -> None:
     "(default: one per core when SOURCE holds 64 MB or more, else 0).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue a killed or stopped export to DEST, or bring a finished one up to date: "
+    "read only shards that are new or changed since.",
+)
+@click.option(
+    "--keep-all",
+    is_flag=True,
+    help="Keep every answer of an image answered more than once (default: the latest "
+    "successful one; images is then always written).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 3 when a shard was skipped (with --on-error skip).",
+)
+@click.option(
+    "--checkpoint-mb",
+    type=click.IntRange(min=1),
+    default=CHECKPOINT_BYTES >> 20,
+    show_default=True,
+    help="Record progress for --resume every this many MB of shards read.",
+)
+@click.option(
+    "--max-shard-mb",
+    type=click.IntRange(min=1),
+    default=MAX_SHARD_BYTES >> 20,
+    show_default=True,
+    help="Refuse shards larger than this, unread (they are parsed in memory).",
+)
+@click.option(
+    "--retry-deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long each listing page or download from gs:// is retried (503, 429, 500, "
+    "resets, timeouts) before the shard counts as failed.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option(
     "--engine",
@@ -77,6 +118,12 @@ def export_command(
     workers: int,
     processes: int | None,
     overwrite: bool,
+    resume: bool,
+    keep_all: bool,
+    strict: bool,
+    checkpoint_mb: int,
+    max_shard_mb: int,
+    retry_deadline: float,
     quiet: bool,
     engine: str,
     scheduler: str | None,
@@ -101,15 +148,28 @@ def export_command(
             workers=workers,
             processes=processes,
             overwrite=overwrite,
+            resume=resume,
+            keep_all=keep_all,
             progress=False if quiet else None,
             engine="dask" if engine == "dask" else "local",
             scheduler=scheduler,
+            checkpoint_bytes=checkpoint_mb << 20,
+            max_shard_bytes=max_shard_mb << 20,
+            retry_deadline=retry_deadline,
         )
     except VisionResultsError as exc:
-        _fail(exc)
+        kept = resume and not isinstance(exc, DestinationError)
+        _fail(exc, " (what was done is kept: run the command again to continue)" if kept else "")
     if not quiet:
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
+    if strict and report.skipped_shards:
+        click.echo(
+            f"error: {len(report.skipped_shards)} shards skipped (--strict); "
+            "their rows are missing from DEST",
+            err=True,
+        )
+        sys.exit(3)
 
 
 ENDPOINT_HELP = (
@@ -118,8 +178,8 @@ ENDPOINT_HELP = (
 )
 
 
-def _fail(exc: VisionResultsError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
+def _fail(exc: VisionResultsError, hint: str = "") -> NoReturn:
+    click.echo(f"error: {exc}{hint}", err=True)
     sys.exit(1)
 
 

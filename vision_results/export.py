@@ -14,15 +14,25 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from vision_results.dedupe import drop, superseded
 from vision_results.errors import DestinationError, VisionResultsError
 from vision_results.jobs.layout import annotate
 from vision_results.jobs.manifest import JobManifest
 from vision_results.progress import tqdm
 from vision_results.report import ExportReport, Skipped
-from vision_results.source import EXPORT_RECORD, Listing, Source, open_source
-from vision_results.stream import DEFAULT_WORKERS, auto_processes, stream_shards
+from vision_results.resume import PROGRESS, Progress, drop_shards, find_staging, start, to_read
+from vision_results.source import DEFAULT_DEADLINE, EXPORT_RECORD, Listing, Source, open_source
+from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES, auto_processes, stream_shards
 from vision_results.tables import SCHEMAS, TABLE_NAMES
-from vision_results.writer import StagedDestination, TableWriter, keep_within_budget
+from vision_results.writer import (
+    StagedDestination,
+    TableWriter,
+    keep_within_budget,
+    rows_in,
+)
+
+CHECKPOINT_BYTES = 512 << 20
+"""How many bytes of shards are read between two checkpoints (resume.py)."""
 
 OnError = Literal["raise", "skip"]
 Engine = Literal["local", "dask"]
@@ -82,10 +92,15 @@ def export(
     workers: int = DEFAULT_WORKERS,
     processes: int | None = None,
     overwrite: bool = False,
+    resume: bool = False,
+    keep_all: bool = False,
     client: Any = None,
     progress: bool | None = None,
     engine: Engine = "local",
     scheduler: Any = None,
+    checkpoint_bytes: int = CHECKPOINT_BYTES,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    retry_deadline: float = DEFAULT_DEADLINE,
 ) -> ExportReport:
     """Export every Vision response under SOURCE to Parquet tables in DEST.
 
@@ -100,15 +115,28 @@ def export(
     SOURCE may also be a ready :class:`~vision_results.source.Source`, e.g.
     ``GcsSource(url, client, retry=...)`` to choose how downloads are retried.
 
+    ``resume=True`` continues a killed or stopped export to DEST, or brings a
+    finished one up to date with SOURCE, reading only new and changed shards
+    (:mod:`vision_results.resume`); progress is recorded every
+    ``checkpoint_bytes`` of shards read. One answer per image is kept unless
+    ``keep_all`` (:mod:`vision_results.dedupe`); ``images`` is then always
+    written, since that is where duplicates are found. Shards larger than
+    ``max_shard_bytes`` are refused unread. Each listing page and download of a
+    ``gs://`` SOURCE is retried (503, 429, 500, resets, timeouts) for up to
+    ``retry_deadline`` seconds.
+
     ``engine="dask"`` runs the export on the Dask cluster ``scheduler`` (an
     address or a ``distributed.Client``); DEST may then be ``gs://BUCKET/PREFIX``.
-    ``workers`` and ``processes`` are for the local engine. See
+    ``workers``, ``processes``, ``resume`` and ``checkpoint_bytes`` are for the
+    local engine, which is also the only one that drops duplicate answers. See
     :mod:`vision_results.distributed`.
     """
     if on_error not in ("raise", "skip"):
         raise VisionResultsError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     names = check_tables(tables)
     if engine == "dask":
+        if resume:
+            raise VisionResultsError("resume is for the local engine; the Dask engine starts over.")
         from vision_results.distributed import export_dask
 
         return export_dask(
@@ -124,33 +152,82 @@ def export(
             f"{os.fspath(dest)}: the local engine writes a local folder. Use the Dask engine "
             "(--engine dask, engine='dask') for a gs:// DEST, or copy the folder afterwards."
         )
+    if not keep_all:
+        names = check_tables([*names, "images"])
     started = time.perf_counter()
-    reader = open_source(source, client=client)
+    reader = open_source(source, client=client, retry_deadline=retry_deadline)
     listing = list_shards(reader)
-    report = start_report(listing, names)
-    with StagedDestination(Path(dest), overwrite=overwrite) as staging:
-        writers = {name: TableWriter(staging / name, SCHEMAS[name]) for name in names}
+    target = Path(dest)
+    staged = StagedDestination(
+        target,
+        overwrite=overwrite or resume,
+        staging=find_staging(target) if resume else None,
+        keep_on_error=resume,
+    )
+    with staged as staging:
+        if resume:
+            done = start(staging, target, listing.source, names, keep_all)
+        else:
+            done = Progress(ExportReport(listing.source, names), keep_all=keep_all)
+        todo, stale = to_read(done, listing.shards)
+        drop_shards(staging, names, [record.name for record in stale])
+        report = done.report
+        report.ignored_objects = [Skipped(name, reason) for name, reason in listing.ignored]
+        report.reused_shards = len(report.shards)
+        report.replaced_shards = [record.name for record in stale]
+        report.bytes_read = 0
+        writers = {
+            name: TableWriter(
+                staging / name, SCHEMAS[name], first_part=len(done.parts.get(name, ()))
+            )
+            for name in names
+        }
+        _checkpoint(done, writers, staging)
+        if processes is None:
+            processes = auto_processes(todo)
+        results = stream_shards(
+            reader, todo, names, workers=workers, processes=processes,
+            max_shard_bytes=max_shard_bytes,
+        )  # fmt: skip
         bar = tqdm(
-            total=len(listing.shards),
+            total=len(todo),
             unit="shard",
             desc="export",
             dynamic_ncols=True,
             disable=None if progress is None else not progress,
         )
-        if processes is None:
-            processes = auto_processes(listing.shards)
-        results = stream_shards(reader, listing.shards, names, workers=workers, processes=processes)
+        unsaved = 0
         with bar, closing(results), gc_paused():
             for result in results:
                 if result.error is not None and on_error == "raise":
+                    if resume:
+                        _checkpoint(done, writers, staging)
                     raise result.error
                 for name, table in result.tables.items():
                     writers[name].write(table)
                 keep_within_budget(writers.values())
                 report.add(result)
+                unsaved += result.shard.size
+                if unsaved >= checkpoint_bytes:
+                    _checkpoint(done, writers, staging)
+                    unsaved = 0
                 bar.update()
                 bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
-        report.rows = {name: writer.close() for name, writer in writers.items()}
+        for writer in writers.values():
+            writer.close()
+        if not keep_all:
+            losers = superseded(staging / "images", report.shards)
+            drop(staging, names, losers)
+            report.superseded += len(losers)
+        report.rows = {name: rows_in(staging / name) for name in names}
+        report.recount()
         report.seconds = time.perf_counter() - started
         (staging / EXPORT_RECORD).write_bytes(report.to_json())
+        (staging / PROGRESS).unlink()
     return report
+
+
+def _checkpoint(done: Progress, writers: dict[str, TableWriter], staging: Path) -> None:
+    """Close every part file and record them with the shards they hold."""
+    done.parts = {name: writer.checkpoint() for name, writer in writers.items()}
+    done.save(staging)

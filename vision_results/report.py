@@ -25,6 +25,7 @@ class ShardRecord:
     size: int
     generation: int | None
     responses: int
+    errors: int = 0
 
 
 @dataclass
@@ -45,6 +46,14 @@ class ExportReport:
     errors: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    keep_all: bool = False
+    superseded: int = 0
+    """Answers dropped because a later answer of the same image was kept."""
+    reused_shards: int = 0
+    """Shards an earlier run (``--resume``) had written, not read again."""
+    replaced_shards: list[str] = field(default_factory=list)
+    """Shards an earlier run had written whose generation changed (re-read) or that
+    are gone from SOURCE (rows removed)."""
     version: str = __version__
 
     def add(self, result: ShardResult) -> None:
@@ -56,11 +65,23 @@ class ExportReport:
             self.skipped_shards.append(Skipped(shard.name, reason))
             return
         self.shards.append(
-            ShardRecord(shard.name, shard.location, shard.size, shard.generation, result.responses)
+            ShardRecord(
+                shard.name,
+                shard.location,
+                shard.size,
+                shard.generation,
+                result.responses,
+                result.errors,
+            )
         )
         self.images += result.responses
         self.errors += result.errors
         self.bytes_read += result.nbytes
+
+    def recount(self) -> None:
+        """Responses and errors of every shard recorded, this run's and earlier ones'."""
+        self.images = sum(record.responses for record in self.shards)
+        self.errors = sum(record.errors for record in self.shards)
 
     @property
     def mb_per_second(self) -> float:
@@ -85,6 +106,16 @@ class ExportReport:
             f"{self.seconds:.1f} s ({self.mb_per_second:.1f} MB/s)",
             f"images   {self.images} responses, {self.errors} with an error",
         ]
+        if self.reused_shards or self.replaced_shards:
+            lines.append(
+                f"resumed  {self.reused_shards} shards already exported, not read again; "
+                f"{len(self.replaced_shards)} changed or gone (their old rows removed)"
+            )
+        if self.superseded:
+            lines.append(
+                f"dropped  {self.superseded} answers superseded by a later answer of the same "
+                "image (--keep-all keeps them)"
+            )
         width = max((len(name) for name in self.rows), default=0)
         lines += [f"  {name:<{width}}  {rows:>12,} rows" for name, rows in self.rows.items()]
         if self.skipped_shards:

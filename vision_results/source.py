@@ -160,7 +160,8 @@ class LocalSource:
     def list(self) -> Listing:
         if self.path.is_file():
             # A file named on the command line is read whatever its name.
-            shard = Shard(self.path.name, str(self.path), self.path.stat().st_size)
+            stat = self.path.stat()
+            shard = Shard(self.path.name, str(self.path), stat.st_size, stat.st_mtime_ns)
             return Listing(self.location, [shard])
         if not self.path.is_dir():
             raise SourceError(f"{self.path}: no such file or folder. Check the SOURCE path.")
@@ -169,8 +170,10 @@ class LocalSource:
             if path.is_dir():
                 continue
             name = path.relative_to(self.path).as_posix()
-            size = path.stat().st_size
-            entries.append((Shard(name, str(path), size), classify(name, size)))
+            stat = path.stat()
+            # The modification time stands in for a GCS generation (--resume).
+            shard = Shard(name, str(path), stat.st_size, stat.st_mtime_ns)
+            entries.append((shard, classify(name, stat.st_size)))
         return _sorted_listing(self.location, entries)
 
     def read(self, shard: Shard) -> bytes:

@@ -7,13 +7,15 @@ DEST only when every table is closed; a killed export leaves the staging folder
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -44,6 +46,7 @@ class TableWriter:
         rows_per_file: int = ROWS_PER_FILE,
         filesystem: pafs.FileSystem | None = None,
         stem: str = "part",
+        first_part: int = 0,
     ) -> None:
         self.folder = folder
         self.schema = schema
@@ -57,7 +60,7 @@ class TableWriter:
         self._buffered_bytes = 0
         self._writer: pq.ParquetWriter | None = None
         self._file_rows = 0
-        self._parts = 0
+        self._parts = first_part
 
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
@@ -107,11 +110,51 @@ class TableWriter:
         self._open().write_table(table, row_group_size=self.rows_per_group)
         self._file_rows += table.num_rows
 
-    def close(self) -> int:
-        """Write what is buffered (an empty table still gets one file); return the rows."""
+    def checkpoint(self) -> list[str]:
+        """Write what is buffered and close the part file, so that every file written
+        so far is complete; return their names."""
         self.flush()
-        self._open().close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        return [f"{self.stem}-{n:05d}.parquet" for n in range(self._parts)]
+
+    def close(self) -> int:
+        """Write what is buffered (a table with no part yet gets an empty one); return
+        the rows written by this writer."""
+        self.flush()
+        if self._writer is not None or self._parts == 0:
+            self._open().close()
         return self.rows
+
+
+def rewrite_without(
+    folder: Path, columns: list[str], drop: Callable[[pa.Table], pa.ChunkedArray]
+) -> int:
+    """Rewrite the part files of ``folder`` that hold rows ``drop`` selects (a boolean
+    mask computed from ``columns``), a row group at a time; return the rows removed.
+
+    Each file is replaced in one step, so a kill leaves it before or after.
+    """
+    removed = 0
+    for path in sorted(folder.glob("*.parquet")):
+        count = pc.sum(drop(pq.read_table(path, columns=columns))).as_py() or 0
+        if not count:
+            continue
+        parts = pq.ParquetFile(path)
+        temporary = path.with_name(f"{path.name}.tmp")
+        with pq.ParquetWriter(temporary, parts.schema_arrow, compression="zstd") as out:
+            for group in range(parts.num_row_groups):
+                table = parts.read_row_group(group)
+                out.write_table(table.filter(pc.invert(drop(table.select(columns)))))
+        os.replace(temporary, path)
+        removed += count
+    return removed
+
+
+def rows_in(folder: Path) -> int:
+    """Rows of every part file in ``folder``, from their footers."""
+    return sum(pq.read_metadata(path).num_rows for path in folder.glob("*.parquet"))
 
 
 def keep_within_budget(writers: Iterable[TableWriter], budget: int = BUFFER_BUDGET) -> None:
@@ -129,9 +172,20 @@ def keep_within_budget(writers: Iterable[TableWriter], budget: int = BUFFER_BUDG
 class StagedDestination:
     """A context manager giving a staging folder that becomes DEST on success."""
 
-    def __init__(self, dest: Path, *, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        dest: Path,
+        *,
+        overwrite: bool = False,
+        staging: Path | None = None,
+        keep_on_error: bool = False,
+    ) -> None:
+        """``staging``: an existing staging folder to continue in (``--resume``);
+        ``keep_on_error``: leave the staging folder when the export fails, for a
+        later run to continue."""
         self.dest = dest
         self.overwrite = overwrite
+        self.keep_on_error = keep_on_error
         if dest.exists() and not overwrite:
             raise DestinationError(
                 f"{dest} already exists. Choose another DEST or pass --overwrite "
@@ -140,7 +194,9 @@ class StagedDestination:
         if dest.exists() and not dest.is_dir():
             raise DestinationError(f"{dest} is a file; DEST must be a folder.")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+        self.staging = staging or Path(
+            tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent)
+        )
 
     def __enter__(self) -> Path:
         return self.staging
@@ -152,7 +208,8 @@ class StagedDestination:
         traceback: TracebackType | None,
     ) -> None:
         if exc_type is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            if not self.keep_on_error:
+                shutil.rmtree(self.staging, ignore_errors=True)
             return
         old = None
         if self.dest.exists():

@@ -1,0 +1,74 @@
+"""One answer per image.
+
+When the same image (``uri``, ``page_number``) was answered more than once — a
+resubmission exported together with the first answers — every table keeps the
+rows of one answer: the latest successful one, i.e. without ``error``, from the
+newest shard by generation (for a local file, its modification time), then by
+shard name and position; when every answer failed, the latest failed one.
+``keep_all=True`` (``--keep-all``) keeps every answer; ``shard`` and
+``response_index`` tell them apart.
+
+A response without ``context`` gets its shard's location as ``uri``: that names
+no image, so such responses are never taken for duplicates of each other. With a
+job manifest, answers a retry superseded are dropped before flattening
+(:mod:`vision_results.jobs.layout`) and never reach this.
+
+The duplicate search reads five columns of ``images`` (about 100 bytes per
+image in memory); nothing is rewritten when there are no duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from vision_results.report import ShardRecord
+from vision_results.writer import rewrite_without
+
+KEY = ["shard", "response_index"]
+
+
+def superseded(images: Path, shards: Iterable[ShardRecord]) -> pa.Array:
+    """``shard:response_index`` of every answer another answer of its image supersedes."""
+    keys = pq.read_table(images, columns=["uri", "page_number", *KEY, "error_code"])
+    records = list(shards)
+    known = pa.table(
+        {
+            "shard": pa.array([r.name for r in records], pa.string()),
+            "location": pa.array([r.location for r in records], pa.string()),
+            "generation": pa.array([r.generation or 0 for r in records], pa.int64()),
+        }
+    )
+    keys = keys.join(known, "shard", join_type="left outer")
+    keys = keys.filter(pc.not_equal(keys["uri"], pc.fill_null(keys["location"], "")))
+    if keys.num_rows < 2:
+        return pa.array([], pa.string())
+    keys = keys.append_column("ok", pc.is_null(keys["error_code"])).sort_by(
+        [("ok", "ascending"), ("generation", "ascending")] + [(name, "ascending") for name in KEY]
+    )
+    keys = keys.append_column("rank", pa.array(np.arange(keys.num_rows)))
+    keys = keys.set_column(1, "page_number", pc.fill_null(keys["page_number"], -1))
+    groups = keys.group_by(["uri", "page_number"]).aggregate([("rank", "max"), ("rank", "count")])
+    groups = groups.filter(pc.greater(groups["rank_count"], 1))
+    if not groups.num_rows:
+        return pa.array([], pa.string())
+    ranked = keys.join(groups, ["uri", "page_number"], join_type="inner")
+    losers = ranked.filter(pc.not_equal(ranked["rank"], ranked["rank_max"]))
+    return _joined(losers).combine_chunks()
+
+
+def drop(staging: Path, tables: Iterable[str], losers: pa.Array) -> None:
+    """Remove the rows of the ``losers`` answers from every table's parts."""
+    for table in tables:
+        rewrite_without(staging / table, KEY, lambda t: pc.is_in(_joined(t), losers))
+
+
+def _joined(table: pa.Table) -> pa.ChunkedArray:
+    return pc.binary_join_element_wise(
+        table["shard"], pc.cast(table["response_index"], pa.string()), ":"
+    )
