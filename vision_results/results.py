@@ -58,6 +58,12 @@ class Results:
     def tables(self) -> list[str]:
         return list(self.report.tables)
 
+    def check(self) -> ExportReport:
+        """The accounting of what was read: responses, rows per table, errors by code,
+        shards skipped and why and, for a job, its images without an answer;
+        ``print(res.check())`` shows it, ``res.check().complete`` sums it up."""
+        return self.report
+
     def dataset(self, name: str) -> ds.Dataset:
         """The table as a ``pyarrow.dataset`` (for filters and column selection)."""
         if name not in self.report.tables:
