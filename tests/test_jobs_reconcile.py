@@ -16,7 +16,8 @@ from tests.vision_server import VisionServer
 from vision_results.cli import main
 from vision_results.jobs.api import vision_api
 from vision_results.jobs.reconcile import reconcile, retry_failed
-from vision_results.jobs.run import load, submit, wait
+from vision_results.jobs.run import load, save, submit, wait
+from vision_results.synth import write_sample
 
 
 def test_retry_failed_answers_again_and_the_latest_answer_wins(
@@ -86,3 +87,52 @@ def test_missing_images_are_retried_and_context_comes_from_the_manifest(
     # The retry's responses carry no context: their uri comes from the manifest.
     assert [r["uri"] for r in rows] == uris
     assert retry_failed(manifest, api, gcs_client) is None
+
+
+def test_an_export_of_a_job_accounts_for_every_image(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    tmp_path: Path,
+) -> None:
+    """Images the job never answered are listed by the export, its summary says
+    INCOMPLETE, and reconcile / --strict turn that into a failing exit."""
+    bucket = make_bucket(gcs_client, bucket_name)
+    uris = images(bucket, 4)
+    vision_server.script(failed_images={uris[0]: (14, "We can not access the URL currently.")})
+    vision_server.script(fail_with=(8, "Quota exceeded."))
+    output = f"gs://{bucket}/part/"
+    api = vision_api()
+    manifest = submit(uris[:2], output, features=["LABEL_DETECTION"], api=api, storage=gcs_client)
+    wait(manifest, api, gcs_client, poll=no_sleep)
+    manifest.images += uris[2:]  # as if a second operation had written nothing yet
+    save(manifest, gcs_client)
+    dest = tmp_path / "tables"
+    report = vr.export(output, dest, client=gcs_client)
+    assert report.missing_images == uris[2:]
+    assert report.errors_by_code == {"14": 1}
+    assert not report.complete
+    summary = report.summary()
+    assert "error UNAVAILABLE (14)  1" in summary
+    assert f"MISSING  2 images of the job have no answer:\n  {uris[2]}\n  {uris[3]}" in summary
+    assert summary.endswith(
+        "INCOMPLETE  2 images of the job have no answer: their rows are missing from the tables"
+    )
+    assert vr.open(output, client=gcs_client, progress=False).check().missing_images == uris[2:]
+
+    result = CliRunner().invoke(main, ["reconcile", str(dest)])
+    assert result.exit_code == 0 and result.output.strip() == summary
+    assert CliRunner().invoke(main, ["reconcile", str(dest), "--strict"]).exit_code == 3
+    args = ["export", output, str(tmp_path / "again"), "--strict", "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 3
+
+
+def test_reconcile_of_a_complete_export_says_so(tmp_path: Path) -> None:
+    write_sample(tmp_path / "src", images=10, seed=1, documents=0)
+    vr.export(tmp_path / "src", tmp_path / "out")
+    result = CliRunner().invoke(main, ["reconcile", str(tmp_path / "out"), "--strict"])
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("complete  every shard listed was read")
+    result = CliRunner().invoke(main, ["reconcile", str(tmp_path / "src" / "images")])
+    assert result.exit_code == 1 and "no _export.json, so not a finished export" in result.output

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import NoReturn
 
 import click
 import orjson
 
 from vision_results import jobs
+from vision_results.check import check
 from vision_results.errors import DestinationError, VisionResultsError
 from vision_results.export import CHECKPOINT_BYTES, export
 from vision_results.jobs.api import API_VERSIONS, OperationStatus
@@ -163,12 +165,8 @@ def export_command(
     if not quiet:
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
-    if strict and report.skipped_shards:
-        click.echo(
-            f"error: {len(report.skipped_shards)} shards skipped (--strict); "
-            "their rows are missing from DEST",
-            err=True,
-        )
+    if strict and not report.complete:
+        click.echo("error: the export is incomplete (--strict); see the summary", err=True)
         sys.exit(3)
 
 
@@ -301,14 +299,29 @@ def wait_command(output: str, endpoint: str | None, interval: float, as_json: bo
 
 
 @main.command("reconcile")
-@click.argument("output")
-def reconcile_command(output: str) -> None:
-    """Compare the job writing under OUTPUT with what it wrote: images with a result,
-    with an error (by code), and missing."""
+@click.argument("target")
+@click.option("--strict", is_flag=True, help="Exit with status 3 when anything is missing.")
+def reconcile_command(target: str, strict: bool) -> None:
+    """Account for an export or a job.
+
+    TARGET is an export's DEST folder: what it read, rows per table, answers with
+    an error by code, shards skipped and why and, if it read a job, the job's
+    images without an answer. Or the OUTPUT of a job started with submit: its
+    images with a result, with an error (by code), and missing.
+    """
     try:
-        click.echo(jobs.reconcile(output).summary())
+        if Path(target).is_dir():
+            report = check(Path(target))
+            click.echo(report.summary())
+            complete = report.complete
+        else:
+            outcome = jobs.reconcile(target)
+            click.echo(outcome.summary())
+            complete = not outcome.missing and not outcome.errors
     except VisionResultsError as exc:
         _fail(exc)
+    if strict and not complete:
+        sys.exit(3)
 
 
 if __name__ == "__main__":

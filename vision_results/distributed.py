@@ -334,7 +334,7 @@ def export_dask(
         )
     # DEST and the scheduler are checked before listing, which can take minutes.
     with staged_target(dest, overwrite) as target, _connect(scheduler) as dask:
-        listing = list_shards(reader)
+        listing, _ = list_shards(reader)
         report = start_report(listing, tables)
         tasks = plan_tasks(listing.shards)
         width = max(5, len(str(len(tasks))))

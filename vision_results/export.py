@@ -14,6 +14,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from vision_results.check import errors_by_code, missing_images
 from vision_results.dedupe import drop, superseded
 from vision_results.errors import DestinationError, VisionResultsError
 from vision_results.jobs.layout import annotate
@@ -51,13 +52,14 @@ def check_tables(tables: Iterable[str] | None) -> list[str]:
     return [name for name in TABLE_NAMES if name in wanted]
 
 
-def list_shards(reader: Source) -> Listing:
+def list_shards(reader: Source) -> tuple[Listing, JobManifest | None]:
     """List the SOURCE once; with a job manifest, tell each shard its inputs."""
     listing = reader.list()
-    if listing.manifest is not None:
-        manifest = JobManifest.from_json(reader.read(listing.manifest), listing.manifest.location)
-        listing.shards = annotate(manifest, listing.shards)
-    return listing
+    if listing.manifest is None:
+        return listing, None
+    manifest = JobManifest.from_json(reader.read(listing.manifest), listing.manifest.location)
+    listing.shards = annotate(manifest, listing.shards)
+    return listing, manifest
 
 
 def start_report(listing: Listing, names: list[str]) -> ExportReport:
@@ -156,7 +158,7 @@ def export(
         names = check_tables([*names, "images"])
     started = time.perf_counter()
     reader = open_source(source, client=client, retry_deadline=retry_deadline)
-    listing = list_shards(reader)
+    listing, manifest = list_shards(reader)
     target = Path(dest)
     staged = StagedDestination(
         target,
@@ -219,6 +221,10 @@ def export(
             losers = superseded(staging / "images", report.shards)
             drop(staging, names, losers)
             report.superseded += len(losers)
+        if "images" in names:
+            report.errors_by_code = errors_by_code(staging / "images")
+            if manifest is not None:
+                report.missing_images = missing_images(staging / "images", manifest.images)
         report.rows = {name: rows_in(staging / name) for name in names}
         report.recount()
         report.seconds = time.perf_counter() - started

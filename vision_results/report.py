@@ -13,6 +13,7 @@ import orjson
 
 from vision_results import __version__
 from vision_results.errors import ShardError
+from vision_results.tables.errors import status_name
 
 if TYPE_CHECKING:
     from vision_results.stream import ShardResult
@@ -54,7 +55,16 @@ class ExportReport:
     replaced_shards: list[str] = field(default_factory=list)
     """Shards an earlier run had written whose generation changed (re-read) or that
     are gone from SOURCE (rows removed)."""
+    errors_by_code: dict[str, int] = field(default_factory=dict)
+    """Answers in ``images`` with an error, by gRPC code."""
+    missing_images: list[str] | None = None
+    """With a job manifest: the job's images no shard answered (None: no manifest)."""
     version: str = __version__
+
+    @property
+    def complete(self) -> bool:
+        """Every shard listed was read and, with a job manifest, every image answered."""
+        return not self.skipped_shards and not self.missing_images
 
     def add(self, result: ShardResult) -> None:
         """Count one shard read, or list it as skipped with the reason."""
@@ -106,6 +116,10 @@ class ExportReport:
             f"{self.seconds:.1f} s ({self.mb_per_second:.1f} MB/s)",
             f"images   {self.images} responses, {self.errors} with an error",
         ]
+        lines += [
+            f"  error {status_name(int(code))} ({code})  {count}"
+            for code, count in self.errors_by_code.items()
+        ]
         if self.reused_shards or self.replaced_shards:
             lines.append(
                 f"resumed  {self.reused_shards} shards already exported, not read again; "
@@ -123,6 +137,11 @@ class ExportReport:
                 f"SKIPPED  {len(self.skipped_shards)} bad shards (their rows are missing):"
             )
             lines += [f"  {s.name}: {s.reason}" for s in self.skipped_shards]
+        if self.missing_images:
+            lines.append(f"MISSING  {len(self.missing_images)} images of the job have no answer:")
+            lines += [f"  {uri}" for uri in self.missing_images[:10]]
+            if len(self.missing_images) > 10:
+                lines.append(f"  ... and {len(self.missing_images) - 10} more (see _export.json)")
         if self.ignored_objects:
             lines.append(
                 f"ignored  {len(self.ignored_objects)} objects that are not Vision output:"
@@ -130,4 +149,19 @@ class ExportReport:
             lines += [f"  {s.name} ({s.reason})" for s in self.ignored_objects[:10]]
             if len(self.ignored_objects) > 10:
                 lines.append(f"  ... and {len(self.ignored_objects) - 10} more (see _export.json)")
+        lines.append(self._verdict())
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _verdict(self) -> str:
+        gaps = []
+        if self.skipped_shards:
+            gaps.append(f"{len(self.skipped_shards)} shards skipped")
+        if self.missing_images:
+            gaps.append(f"{len(self.missing_images)} images of the job have no answer")
+        if gaps:
+            return f"INCOMPLETE  {', '.join(gaps)}: their rows are missing from the tables"
+        job = " and every image of the job has an answer" if self.missing_images == [] else ""
+        return f"complete  every shard listed was read{job}"

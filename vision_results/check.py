@@ -1,0 +1,44 @@
+"""Accounting: what an export read, what failed, what is missing.
+
+Counted once at the end of an export into ``_export.json`` (the
+:class:`~vision_results.report.ExportReport`); :func:`check` reads it back for
+``vision-results reconcile DEST`` and ``res.check()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from vision_results.errors import DestinationError
+from vision_results.report import ExportReport
+from vision_results.source import EXPORT_RECORD
+
+
+def missing_images(images: Path, wanted: Iterable[str]) -> list[str]:
+    """The images of a job manifest that have no answer in ``images``, in job order."""
+    answered = set(pc.unique(pq.read_table(images, columns=["uri"])["uri"]).to_pylist())
+    return [uri for uri in wanted if uri not in answered]
+
+
+def errors_by_code(images: Path) -> dict[str, int]:
+    """How many kept answers carry an error, by gRPC code (as text, for JSON)."""
+    codes = pq.read_table(images, columns=["error_code"])["error_code"].drop_null()
+    counts = pc.value_counts(codes).to_pylist()
+    return {str(c["values"]): c["counts"] for c in sorted(counts, key=lambda c: c["values"])}
+
+
+def check(dest: Path) -> ExportReport:
+    """The record of the export in ``dest``: its summary says what was read, the
+    errors by code, what was skipped and why and, with a job manifest, which
+    images have no answer; ``.complete`` says whether anything is missing."""
+    record = dest / EXPORT_RECORD
+    if not record.is_file():
+        raise DestinationError(
+            f"{dest}: no {EXPORT_RECORD}, so not a finished export. A folder without it "
+            "is an export that did not finish: run it again with --resume."
+        )
+    return ExportReport.from_json(record.read_bytes())
