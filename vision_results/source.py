@@ -16,7 +16,14 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from google.api_core.exceptions import GoogleAPICallError, GoogleAPIError, RetryError
+from google.api_core.exceptions import (
+    Forbidden,
+    GoogleAPICallError,
+    GoogleAPIError,
+    NotFound,
+    RetryError,
+    Unauthorized,
+)
 from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 
 # google-cloud-storage (2.x and 3.x) depends on google-resumable-media; 3.x raises its
@@ -28,6 +35,7 @@ from vision_results.errors import SourceError
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
 
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
 SHARD_NAME = re.compile(r"output-(\d+)-to-(\d+)\.json$")
 EXPORT_RECORD = "_export.json"
 MANIFEST_NAME = "_job.json"
@@ -201,6 +209,11 @@ class GcsSource:
         bucket, _, prefix = url.removeprefix("gs://").partition("/")
         if not bucket:
             raise SourceError(f"{url}: no bucket name. Write gs://BUCKET/PREFIX.")
+        if not BUCKET_NAME.fullmatch(bucket):
+            raise SourceError(
+                f"{url}: {bucket!r} is not a bucket name (3 to 63 lower-case letters, "
+                "digits, '-', '_' and '.'). Write gs://BUCKET/PREFIX."
+            )
         self.location = url
         self.bucket_name = bucket
         self.prefix = prefix
@@ -230,7 +243,7 @@ class GcsSource:
             # or corrupted in transit) is a ValueError, and is not retried.
             raise SourceError(
                 f"{self.location}: cannot list the objects of bucket {self.bucket_name}: "
-                f"{why_failed(exc)}"
+                f"{why_failed(exc)}{self._advice(exc)}"
             ) from exc
         if not entries:
             raise SourceError(
@@ -256,8 +269,37 @@ class GcsSource:
         except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError) as exc:
             # Whatever is left after the client's retries: HTTP errors, connection
             # errors and timeouts (requests' exceptions are OSErrors), credentials.
-            raise SourceError(f"{shard.location}: download failed: {why_failed(exc)}") from exc
+            raise SourceError(
+                f"{shard.location}: download failed: {why_failed(exc)}{self._advice(exc)}"
+            ) from exc
         return data
+
+    def _advice(self, exc: BaseException) -> str:
+        """What to do about a refusal: which bucket, which identity (never a secret)."""
+        if isinstance(exc, Forbidden | Unauthorized):
+            return (
+                f". The credentials used, {identity(self.client)}, may not read bucket "
+                f"{self.bucket_name}: grant them roles/storage.objectViewer on it, or use "
+                "other credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth "
+                "application-default login)"
+            )
+        if isinstance(exc, NotFound) and "bucket" in str(exc).lower():
+            return f". Check the bucket name {self.bucket_name!r}"
+        return ""
+
+
+def identity(client: Any) -> str:
+    """Who a storage client acts as, for messages: an account name and the kind of
+    credentials, never a token or key."""
+    # google-cloud-core keeps a client's credentials in ``_credentials``.
+    credentials = getattr(client, "_credentials", None)
+    if credentials is None or type(credentials).__name__ == "AnonymousCredentials":
+        return "anonymous (no credentials)"
+    account = getattr(credentials, "service_account_email", None) or getattr(
+        credentials, "account", None
+    )
+    kind = f"{type(credentials).__module__}.{type(credentials).__name__}"
+    return f"{account} ({kind})" if account else kind
 
 
 def storage_client() -> Any:
@@ -304,6 +346,11 @@ def open_source(
     if not isinstance(location, str | os.PathLike):
         return location
     text = os.fspath(location)
+    if text.lower().startswith("gs:") and not text.startswith("gs://"):
+        raise SourceError(
+            f"{text}: not a Cloud Storage URL. Write gs://BUCKET/PREFIX (two slashes "
+            "after gs:, lower case)."
+        )
     if text.startswith("gs://"):
         client = client if client is not None else storage_client()
         return GcsSource(text, client, retry=read_retry(retry_deadline))
