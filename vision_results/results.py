@@ -24,6 +24,7 @@ from vision_results.export import Engine, OnError, export
 from vision_results.report import ExportReport
 from vision_results.source import Source
 from vision_results.stream import DEFAULT_WORKERS
+from vision_results.summary import Summary, summarize
 from vision_results.writer import StagedDestination
 
 
@@ -57,6 +58,14 @@ class Results:
     @property
     def tables(self) -> list[str]:
         return list(self.report.tables)
+
+    def summary(self, top: int = 10) -> Summary:
+        """A compact overview: responses, errors by code, rows per table, the ``top``
+        labels; an HTML table in a notebook, text with ``print``."""
+        labels = None
+        if "labels" in self.report.tables:
+            labels = self.dataset("labels").to_table(columns=["description", "uri"])
+        return summarize(self.report, labels, top)
 
     def check(self) -> ExportReport:
         """The accounting of what was read: responses, rows per table, errors by code,

@@ -1,0 +1,42 @@
+"""res.summary(): text in a terminal, an HTML table in a notebook, the same facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+import vision_results as vr
+from vision_results.synth import SAMPLE_IMAGES, SAMPLE_SEED, write_sample
+
+
+def test_summary_counts_what_the_tables_hold(tmp_path: Path) -> None:
+    write_sample(tmp_path / "src", images=SAMPLE_IMAGES, seed=SAMPLE_SEED)
+    res = vr.open(tmp_path / "src", progress=False)
+    summary = res.summary(top=3)
+    labels = pq.read_table(res.path / "labels").to_pandas()
+    expected = labels.groupby("description")["uri"].nunique().sort_values(ascending=False)
+    assert [n for _, n in summary.top_labels] == list(expected.head(3))
+    errors = pq.read_table(res.path / "errors").to_pandas()
+    assert sum(summary.errors.values()) == len(errors) > 0
+    assert summary.rows["ocr_words"] == pq.read_table(res.path / "ocr_words").num_rows
+    text = str(summary)
+    assert "status     complete" in text and f"responses  {res.report.images:,}" in text
+    first_label, images = summary.top_labels[0]
+    assert f"  {first_label}" in text and text.splitlines()[-3].endswith(f"{images:,}")
+    page = summary._repr_html_()
+    assert page.startswith('<table class="vision-results-summary">')
+    assert f'<td style="text-align:right">{images:,}</td>' in page
+    assert "top labels (images)" in page and "errors by code" in page
+
+
+def test_summary_says_what_is_missing_and_escapes_html(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "output-1-to-1.json").write_bytes(
+        b'{"responses": [{"labelAnnotations": [{"description": "<b>cat</b>", "score": 1}]}]}'
+    )
+    (source / "output-2-to-2.json").write_bytes(b"{broken")
+    summary = vr.open(source, on_error="skip", progress=False).summary()
+    assert "status     1 shards skipped" in str(summary)
+    assert "&lt;b&gt;cat&lt;/b&gt;" in summary._repr_html_()
