@@ -14,7 +14,7 @@ import tempfile
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -26,6 +26,9 @@ from vision_results.source import Source
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.summary import Summary, summarize
 from vision_results.writer import StagedDestination
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class _Table:
@@ -87,6 +90,14 @@ class Results:
         arrow = self.dataset(name).to_table(columns=None if columns is None else list(columns))
         frame: pd.DataFrame = arrow.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
+
+    def show(self, uri: str, **options: Any) -> Image.Image:
+        """The picture of `uri` with its boxes, which a notebook displays inline; the
+        options are those of :func:`vision_results.draw.draw` (``image=``, ``images=``,
+        ``kinds=``, ...). Needs ``pip install 'vision-results[notebook]'``."""
+        from vision_results.draw import draw
+
+        return draw(self, uri, **options)
 
     def to_parquet(
         self,
