@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from vision_results import jobs
+from vision_results.draw import ImageError, draw
 from vision_results.errors import (
     DestinationError,
     JobError,
@@ -33,12 +34,14 @@ __all__ = [
     "TABLE_NAMES",
     "DestinationError",
     "ExportReport",
+    "ImageError",
     "JobError",
     "Results",
     "ShardError",
     "SourceError",
     "VisionResultsError",
     "__version__",
+    "draw",
     "export",
     "flatten_shard",
     "jobs",

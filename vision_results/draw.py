@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.compute as pc
 from google.api_core.exceptions import GoogleAPIError
 from google.auth.exceptions import GoogleAuthError
 from google.resumable_media import InvalidResponse
@@ -177,8 +177,10 @@ def _kinds(kinds: Iterable[str] | None) -> set[str]:
     return wanted
 
 
-def _rows(tables: Tables, name: str, where: ds.Expression) -> list[Row] | None:
+def _rows(tables: Tables, name: str, where: pc.Expression) -> list[Row] | None:
     """The rows of table `name` that match `where`; None when there is no such table."""
+    import pyarrow.dataset as ds  # imports pandas: only when drawing
+
     if isinstance(tables, Mapping):
         if name not in tables:
             return None
@@ -203,15 +205,15 @@ def _rows(tables: Tables, name: str, where: ds.Expression) -> list[Row] | None:
 
 def _locate(
     tables: Tables, uri: str, page_number: int | None
-) -> tuple[ds.Expression, tuple[int, int] | None]:
+) -> tuple[pc.Expression, tuple[int, int] | None]:
     """The filter of the rows of `uri` (and `page_number`), and the page's size if known.
 
     Checked against ``images`` before any picture is fetched: a uri or page that is
     not in the results is an error, not a bare picture.
     """
-    key = ds.field("uri") == uri
+    key = pc.field("uri") == uri
     answers = _rows(tables, "images", key)
-    page = ds.field("page_number")
+    page = pc.field("page_number")
     key &= page.is_null() if page_number is None else page == page_number
     if answers is None:
         return key, None
