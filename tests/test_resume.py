@@ -253,4 +253,4 @@ def test_strict_turns_a_skip_into_a_failing_exit(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, args).exit_code == 0
     result = CliRunner().invoke(main, [*args, "--overwrite", "--strict"])
     assert result.exit_code == 3
-    assert "1 shards skipped (--strict)" in result.output
+    assert "error: incomplete export (--strict): 1 shards skipped" in result.output

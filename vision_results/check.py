@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vision_results.errors import DestinationError
@@ -18,15 +19,20 @@ from vision_results.report import ExportReport
 from vision_results.source import EXPORT_RECORD
 
 
-def missing_images(images: Path, wanted: Iterable[str]) -> list[str]:
-    """The images of a job manifest that have no answer in ``images``, in job order."""
-    answered = set(pc.unique(pq.read_table(images, columns=["uri"])["uri"]).to_pylist())
+def missing_images(
+    images: Path | str, wanted: Iterable[str], filesystem: pafs.FileSystem | None = None
+) -> list[str]:
+    """The images of a job manifest that have no answer in the ``images`` table's
+    folder (a path of ``filesystem``, if given), in job order."""
+    table = pq.read_table(images, columns=["uri"], filesystem=filesystem)
+    answered = set(pc.unique(table["uri"]).to_pylist())
     return [uri for uri in wanted if uri not in answered]
 
 
-def errors_by_code(images: Path) -> dict[str, int]:
+def errors_by_code(images: Path | str, filesystem: pafs.FileSystem | None = None) -> dict[str, int]:
     """How many kept answers carry an error, by gRPC code (as text, for JSON)."""
-    codes = pq.read_table(images, columns=["error_code"])["error_code"].drop_null()
+    table = pq.read_table(images, columns=["error_code"], filesystem=filesystem)
+    codes = table["error_code"].drop_null()
     counts = pc.value_counts(codes).to_pylist()
     return {str(c["values"]): c["counts"] for c in sorted(counts, key=lambda c: c["values"])}
 

@@ -166,7 +166,7 @@ def export_command(
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
     if strict and not report.complete:
-        click.echo("error: the export is incomplete (--strict); see the summary", err=True)
+        click.echo(f"error: incomplete export (--strict): {', '.join(report.gaps())}", err=True)
         sys.exit(3)
 
 

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 
+from vision_results.check import errors_by_code, missing_images
 from vision_results.errors import DestinationError, VisionResultsError
-from vision_results.export import OnError, gc_paused, list_shards, start_report
+from vision_results.export import OnError, list_shards, start_report
 from vision_results.progress import tqdm
 from vision_results.report import ExportReport
 from vision_results.source import (
@@ -45,7 +46,7 @@ from vision_results.source import (
     open_source,
     storage_client,
 )
-from vision_results.stream import ShardResult, stream_shards
+from vision_results.stream import ShardResult, parsing, stream_shards
 from vision_results.tables import SCHEMAS
 from vision_results.writer import StagedDestination, TableWriter, keep_within_budget
 
@@ -237,7 +238,7 @@ def run_task(
     results = stream_shards(
         worker_source(location), shards, tables, workers=DOWNLOADS_PER_TASK, processes=0
     )
-    with closing(results), gc_paused():
+    with closing(results), parsing():
         for result in results:
             if stop.is_set():
                 break
@@ -334,7 +335,7 @@ def export_dask(
         )
     # DEST and the scheduler are checked before listing, which can take minutes.
     with staged_target(dest, overwrite) as target, _connect(scheduler) as dask:
-        listing, _ = list_shards(reader)
+        listing, manifest = list_shards(reader)
         report = start_report(listing, tables)
         tasks = plan_tasks(listing.shards)
         width = max(5, len(str(len(tasks))))
@@ -374,6 +375,11 @@ def export_dask(
         empty = [name for name, count in report.rows.items() if not count]
         for writer in target.writers(empty, f"part-{0:0{width}d}").values():
             writer.close()  # an empty table still gets one file, as with the local engine
+        if "images" in tables:
+            images, filesystem = f"{target.root}/images", target.filesystem()
+            report.errors_by_code = errors_by_code(images, filesystem)
+            if manifest is not None:
+                report.missing_images = missing_images(images, manifest.images, filesystem)
         report.seconds = time.perf_counter() - started
         target.write_bytes(EXPORT_RECORD, report.to_json())
     return report

@@ -6,11 +6,10 @@ local engine; ``engine="dask"`` is handed to :mod:`vision_results.distributed`.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,13 @@ from vision_results.progress import tqdm
 from vision_results.report import ExportReport, Skipped
 from vision_results.resume import PROGRESS, Progress, drop_shards, find_staging, start, to_read
 from vision_results.source import DEFAULT_DEADLINE, EXPORT_RECORD, Listing, Source, open_source
-from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES, auto_processes, stream_shards
+from vision_results.stream import (
+    DEFAULT_WORKERS,
+    MAX_SHARD_BYTES,
+    auto_processes,
+    parsing,
+    stream_shards,
+)
 from vision_results.tables import SCHEMAS, TABLE_NAMES
 from vision_results.writer import (
     StagedDestination,
@@ -69,20 +74,6 @@ def start_report(listing: Listing, names: list[str]) -> ExportReport:
         tables=names,
         ignored_objects=[Skipped(name, reason) for name, reason in listing.ignored],
     )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: the parser's allocations would trigger collections that
-    rescan every live object, several times slower (performance-notes.md).
-    The JSON trees have no cycles, so reference counting frees them anyway."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def export(
@@ -166,7 +157,7 @@ def export(
         staging=find_staging(target) if resume else None,
         keep_on_error=resume,
     )
-    with staged as staging:
+    with staged as staging, parsing():
         if resume:
             done = start(staging, target, listing.source, names, keep_all)
         else:
@@ -199,7 +190,7 @@ def export(
             disable=None if progress is None else not progress,
         )
         unsaved = 0
-        with bar, closing(results), gc_paused():
+        with bar, closing(results):
             for result in results:
                 if result.error is not None and on_error == "raise":
                     if resume:

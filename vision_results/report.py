@@ -64,7 +64,7 @@ class ExportReport:
     @property
     def complete(self) -> bool:
         """Every shard listed was read and, with a job manifest, every image answered."""
-        return not self.skipped_shards and not self.missing_images
+        return not self.gaps()
 
     def add(self, result: ShardResult) -> None:
         """Count one shard read, or list it as skipped with the reason."""
@@ -155,12 +155,17 @@ class ExportReport:
     def __str__(self) -> str:
         return self.summary()
 
-    def _verdict(self) -> str:
+    def gaps(self) -> list[str]:
+        """What is missing, in words: skipped shards, a job's unanswered images."""
         gaps = []
         if self.skipped_shards:
             gaps.append(f"{len(self.skipped_shards)} shards skipped")
         if self.missing_images:
             gaps.append(f"{len(self.missing_images)} images of the job have no answer")
+        return gaps
+
+    def _verdict(self) -> str:
+        gaps = self.gaps()
         if gaps:
             return f"INCOMPLETE  {', '.join(gaps)}: their rows are missing from the tables"
         job = " and every image of the job has an answer" if self.missing_images == [] else ""

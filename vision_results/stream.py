@@ -11,8 +11,9 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 
 from vision_results.errors import ShardError, VisionResultsError
 from vision_results.parse import parse_shard
-from vision_results.source import Shard, Source
+from vision_results.source import LocalSource, Shard, Source
 from vision_results.tables import flatten_shard
 from vision_results.tables.errors import response_error
 
@@ -74,12 +75,50 @@ def read_and_flatten(
                 "a shard may have (Vision writes at most 100 responses per file); raise the "
                 "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
             )
-        data = source.read(shard)
         if cpu is None:
-            return parse_and_flatten(data, shard, tables)
-        return cpu.submit(parse_and_flatten, data, shard, tables).result()
+            return parse_and_flatten(source.read(shard), shard, tables)
+        if isinstance(source, LocalSource):
+            # A parser process reads a local file itself: no bytes through a pipe.
+            return cpu.submit(_read_and_flatten_here, source, shard, tables).result()
+        return cpu.submit(parse_and_flatten, source.read(shard), shard, tables).result()
     except VisionResultsError as exc:
         return ShardResult(shard, error=exc)
+
+
+def _read_and_flatten_here(
+    source: LocalSource, shard: Shard, tables: tuple[str, ...]
+) -> ShardResult:
+    return parse_and_flatten(source.read(shard), shard, tables)
+
+
+@contextmanager
+def parsing() -> Iterator[None]:
+    """Settings for parsing many shards, restored afterwards.
+
+    - The cyclic GC is paused: the parser's allocations would trigger collections
+      that rescan every live object, several times slower (performance-notes.md).
+      The JSON trees have no cycles, so reference counting frees them anyway.
+    - Arrow allocates from the system allocator, not mimalloc (pyarrow's default),
+      which keeps freed memory: peak RSS of a 329 MB export, 312-336 MB with
+      mimalloc, 257 MB with malloc, at the same speed (benchmarks/README.md).
+      Buffers remember their pool, so those made before or after are unaffected.
+    """
+    was_enabled = gc.isenabled()
+    pool = pa.default_memory_pool()
+    gc.disable()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(pool)
+        if was_enabled:
+            gc.enable()
+
+
+def _start_parser_process() -> None:
+    """A parser process parses until it ends (see :func:`parsing`)."""
+    gc.disable()
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def spawn_is_safe() -> bool:
@@ -128,7 +167,9 @@ def stream_shards(
     todo = iter(shards)
     cpu = (
         ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_parser_process,
         )
         if processes > 0
         else None

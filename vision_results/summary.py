@@ -72,9 +72,6 @@ class Summary:
 def summarize(report: ExportReport, labels: pa.Table | None, top: int = 10) -> Summary:
     """The overview of ``report``; ``labels`` (``description`` and ``uri``) gives the
     top labels when that table was read."""
-    gaps = [f"{len(report.skipped_shards)} shards skipped"] if report.skipped_shards else []
-    if report.missing_images:
-        gaps.append(f"{len(report.missing_images)} images of the job without an answer")
     summary = Summary(
         source=report.source,
         responses=report.images,
@@ -83,7 +80,7 @@ def summarize(report: ExportReport, labels: pa.Table | None, top: int = 10) -> S
             for code, count in report.errors_by_code.items()
         },
         rows=dict(report.rows),
-        gaps=gaps,
+        gaps=report.gaps(),
     )
     if labels is not None and labels.num_rows:
         pairs = labels.select(["description", "uri"]).group_by("description")
