@@ -188,26 +188,30 @@ def table(results: list[Result]) -> str:
 
 
 def ratios(results: list[Result]) -> str:
+    """The issue's ratios, for the methods that ran (see --only)."""
     lines = []
     sizes = sorted({r.images for r in results})
+    against = {FLOOR: "orjson.loads (GC on)", DUCK: "DuckDB", NAIVE: "naive pandas"}
     for images in sizes:
         by = {r.method: r for r in results if r.images == images}
-        for name in EXPORTS:
+        for name in (e for e in EXPORTS if e in by):
             speed = by[name].mb_s
+            parts = [
+                f"{speed / by[m].mb_s:.2f}x {label}" for m, label in against.items() if m in by
+            ]
             lines.append(
-                f"{images} images, {name} [{by[name].processes} process(es)]: "
-                f"{speed / by[FLOOR].mb_s:.2f}x orjson.loads (GC on), "
-                f"{speed / by[DUCK].mb_s:.2f}x DuckDB, {speed / by[NAIVE].mb_s:.2f}x naive pandas"
+                f"{images} images, {name} [{by[name].processes} process(es)]: " + ", ".join(parts)
             )
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         for name in EXPORTS:
             rss = {r.images: r.rss_mb for r in results if r.method == name}
-            lines.append(
-                f"peak RSS flatness, {name}: {rss[small]:.0f} MB at {small} images, "
-                f"{rss[large]:.0f} MB at {large} images ({large / small:.0f}x input): "
-                f"ratio {rss[large] / rss[small]:.2f}"
-            )
+            if small in rss and large in rss:
+                lines.append(
+                    f"peak RSS flatness, {name}: {rss[small]:.0f} MB at {small} images, "
+                    f"{rss[large]:.0f} MB at {large} images ({large / small:.0f}x input): "
+                    f"ratio {rss[large] / rss[small]:.2f}"
+                )
     return "\n".join(lines)
 
 
@@ -216,13 +220,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, action="append", help="images (repeatable)")
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data", help="data folder")
     parser.add_argument("--keep", action="store_true", help="keep outputs in <data>/out-*")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the methods whose name contains TEXT (repeatable), e.g. --only floor "
+        "--only export for a large input the alternatives would take long on",
+    )
     args = parser.parse_args(argv)
+    methods = [m for m in METHODS if not args.only or any(text in m for text in args.only)]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for images in args.images or [2000]:
             source = dataset(args.data, images)
             out = args.data / f"out-{images}img" if args.keep else Path(tmp) / f"{images}img"
-            for number, method in enumerate(METHODS):
+            for number, method in enumerate(methods):
                 print(f"{images} images: {method} ...", file=sys.stderr, flush=True)
                 results.append(measure(images, method, source, out / str(number)))
             if not args.keep:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
+import pyarrow.parquet as pq
 import pytest
 
+import vision_results as vr
 from vision_results import ShardError, parse_shard
+from vision_results.synth import write_sample
 
 
 def dumps(value: object) -> bytes:
@@ -97,3 +102,24 @@ def test_a_file_that_failed_as_a_whole_keeps_its_error() -> None:
     shard = parse_shard(data, "s", "gs://b/out/output-1-to-1.json")
     assert shard.uris == ["gs://b/broken.pdf"]
     assert shard.responses == [{"error": {"code": 3, "message": "Bad PDF."}}]
+
+
+@pytest.mark.parametrize("defaults", [False, True], ids=["service-json", "defaults-present"])
+def test_each_table_alone_equals_that_table_of_a_full_export(
+    defaults: bool, tmp_path: Path
+) -> None:
+    """The parser builds only the fields the asked-for tables read: none is missed."""
+    write_sample(tmp_path / "src", images=60, seed=7, defaults=defaults)
+    vr.export(tmp_path / "src", tmp_path / "all", keep_all=True)
+    for name in vr.TABLE_NAMES:
+        vr.export(tmp_path / "src", tmp_path / name, tables=[name], keep_all=True)
+        alone = pq.read_table(tmp_path / name / name)
+        assert alone.num_rows and alone.equals(pq.read_table(tmp_path / "all" / name)), name
+
+
+def test_a_bare_response_of_fields_not_asked_for_is_still_a_response() -> None:
+    data = dumps({"labelAnnotations": [{"description": "cat"}]})
+    parsed = parse_shard(data, "s", "s", fields=frozenset({"error"}))
+    assert parsed.responses == [{}]
+    with pytest.raises(ShardError, match="found an object with keys"):
+        parse_shard(dumps({"kind": "x"}), "s", "s", fields=frozenset({"error"}))

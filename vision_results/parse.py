@@ -14,6 +14,7 @@ Accepted shapes (see docs/tables.md, "What is read"):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -103,12 +104,44 @@ class _Node(TypedDict, total=False):
     error: Any
 
 
-_DECODER: msgspec.json.Decoder[dict[str, Any]] = msgspec.json.Decoder(_Node)
+class _PageSize(TypedDict, total=False):
+    width: Any
+    height: Any
+
+
+class _FullTextPageSize(TypedDict, total=False):
+    pages: list[_PageSize] | None
+
+
 # How msgspec reports a known field of the wrong JSON type below the top level.
 _WRONG_TYPE = re.compile(r"Expected `(.+)`, got `(.+)` - at `\$\.(.+)`")
 
 RESPONSE_FIELDS = frozenset(_Node.__annotations__) - {"responses", "inputConfig", "totalPages"}
 """The fields of an AnnotateImageResponse."""
+PAGE_SIZE = "fullTextAnnotation.pages.size"
+"""For :func:`decoder`: of ``fullTextAnnotation``, only each page's width and height
+(the tables with boxes scale normalized vertices by the page size)."""
+_ALWAYS = {"responses", "inputConfig", "totalPages", "context", "error"}
+
+
+@functools.cache
+def decoder(fields: frozenset[str] = RESPONSE_FIELDS) -> msgspec.json.Decoder[dict[str, Any]]:
+    """A decoder that builds only ``fields`` of each response (and always ``context``
+    and ``error``); msgspec skips the others without building them, so an export
+    of a few tables does not pay for the OCR geometry of the rest."""
+    if fields >= RESPONSE_FIELDS:
+        return msgspec.json.Decoder(_Node)
+    types = {name: kind for name, kind in _Node.__annotations__.items() if name in fields | _ALWAYS}
+    if PAGE_SIZE in fields and "fullTextAnnotation" not in fields:
+        types["fullTextAnnotation"] = "_FullTextPageSize | None"
+    # A TypedDict of its own, found by name in this module (it refers to itself).
+    name = f"_Node_{len(_NODES)}"
+    types["responses"] = f"list[{name}] | None"
+    _NODES[name] = globals()[name] = TypedDict(name, types, total=False)  # type: ignore[operator]
+    return msgspec.json.Decoder(_NODES[name])
+
+
+_NODES: dict[str, type] = {}
 
 
 @dataclass
@@ -176,25 +209,32 @@ def _add_file_response(parsed: ParsedShard, file_response: dict[str, Any], locat
 
 
 def parse_shard(
-    data: bytes, shard: str, location: str, job_uris: Sequence[str] = ()
+    data: bytes,
+    shard: str,
+    location: str,
+    job_uris: Sequence[str] = (),
+    fields: frozenset[str] = RESPONSE_FIELDS,
 ) -> ParsedShard:
     """Parse one shard. ``shard`` is its name in tables, ``location`` its address,
-    ``job_uris`` the input of each position from a job manifest, if there is one.
+    ``job_uris`` the input of each position from a job manifest, if there is one;
+    only ``fields`` of each response are built (see :func:`decoder`).
 
     Raises :class:`ShardError` naming the shard when the bytes are not JSON or
     not a Vision response, or when a field of the OCR hierarchy has the wrong JSON
     type. Unknown fields are skipped by the decoder or ignored later.
     """
     try:
-        document = _DECODER.decode(data)
+        document = decoder(fields).decode(data)
     except msgspec.ValidationError as exc:
         raise _not_vision(data, location, str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
     except RecursionError:
         raise ShardError(location, "not a Vision response: JSON nested too deeply") from None
-    if not document and msgspec.json.decode(data):  # only keys Vision does not have
-        raise _not_vision(data, location, "")
+    if not document:  # keys Vision does not have, or only fields not asked for
+        whole = msgspec.json.decode(data)
+        if whole and not RESPONSE_FIELDS & whole.keys():
+            raise _not_vision(data, location, "")
     parsed = ParsedShard(shard, job_uris=job_uris)
     if "responses" in document or "inputConfig" in document:
         _add_file_response(parsed, document, location)

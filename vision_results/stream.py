@@ -22,7 +22,7 @@ import pyarrow as pa
 from vision_results.errors import ShardError, VisionResultsError
 from vision_results.parse import parse_shard
 from vision_results.source import LocalSource, Shard, Source
-from vision_results.tables import flatten_shard
+from vision_results.tables import fields_for, flatten_shard
 from vision_results.tables.errors import response_error
 
 DEFAULT_WORKERS = min(8, 2 * (os.cpu_count() or 1))
@@ -45,7 +45,8 @@ class ShardResult:
 
 def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> ShardResult:
     """Parse and flatten one shard's bytes: pure, and picklable for a process pool."""
-    parsed = parse_shard(data, shard.name, shard.location, shard.job_uris)
+    fields = fields_for(frozenset(tables))
+    parsed = parse_shard(data, shard.name, shard.location, shard.job_uris, fields)
     if shard.keep is not None:
         parsed.keep(shard.keep)
     try:

@@ -6,11 +6,12 @@ Arrow tables by name; :func:`flatten_shard` runs those that are asked for.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
-from vision_results.parse import ParsedShard
+from vision_results.parse import PAGE_SIZE, RESPONSE_FIELDS, ParsedShard
 from vision_results.tables import (
     entities,
     errors,
@@ -26,6 +27,12 @@ from vision_results.tables import (
 )
 
 Flattener = Callable[[ParsedShard], dict[str, pa.Table]]
+
+
+def _sized(*fields: str) -> frozenset[str]:
+    """``fields`` and the page size, to scale normalized vertices to pixels."""
+    return frozenset({*fields, PAGE_SIZE})
+
 
 SCHEMAS: dict[str, pa.Schema] = {
     "images": images.SCHEMA,
@@ -50,26 +57,50 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 TABLE_NAMES = tuple(SCHEMAS)
 
-FLATTENERS: list[tuple[frozenset[str], Flattener]] = [
-    (frozenset({"images"}), images.flatten),
-    (frozenset({"labels"}), labels.flatten),
-    (frozenset({"text_annotations"}), text_annotations.flatten),
-    (frozenset(ocr.SCHEMAS), ocr.flatten),
-    (frozenset({"faces", "face_landmarks"}), faces.flatten),
-    (frozenset({"landmarks", "logos"}), entities.flatten),
-    (frozenset({"objects"}), objects.flatten),
-    (frozenset({"safe_search", "colors", "crop_hints"}), image_properties.flatten),
-    (frozenset({"web_entities", "web_images", "web_pages", "web_labels"}), web.flatten),
-    (frozenset({"products", "product_objects"}), products.flatten),
-    (frozenset({"errors"}), errors.flatten),
+FLATTENERS: list[tuple[frozenset[str], Flattener, frozenset[str]]] = [
+    # (the tables a flattener fills, the flattener, the response fields it reads)
+    (frozenset({"images"}), images.flatten, RESPONSE_FIELDS),
+    (frozenset({"labels"}), labels.flatten, frozenset({"labelAnnotations"})),
+    (frozenset({"text_annotations"}), text_annotations.flatten, _sized("textAnnotations")),
+    (frozenset(ocr.SCHEMAS), ocr.flatten, frozenset({"fullTextAnnotation"})),
+    (frozenset({"faces", "face_landmarks"}), faces.flatten, _sized("faceAnnotations")),
+    (
+        frozenset({"landmarks", "logos"}),
+        entities.flatten,
+        _sized("landmarkAnnotations", "logoAnnotations"),
+    ),
+    (frozenset({"objects"}), objects.flatten, _sized("localizedObjectAnnotations")),
+    (
+        frozenset({"safe_search", "colors", "crop_hints"}),
+        image_properties.flatten,
+        _sized("safeSearchAnnotation", "imagePropertiesAnnotation", "cropHintsAnnotation"),
+    ),
+    (
+        frozenset({"web_entities", "web_images", "web_pages", "web_labels"}),
+        web.flatten,
+        frozenset({"webDetection"}),
+    ),
+    (
+        frozenset({"products", "product_objects"}),
+        products.flatten,
+        _sized("productSearchResults"),
+    ),
+    (frozenset({"errors"}), errors.flatten, frozenset()),
 ]
+
+
+@functools.cache
+def fields_for(tables: frozenset[str]) -> frozenset[str]:
+    """The response fields the flatteners of ``tables`` read: the parser builds only
+    those (``context`` and ``error`` always)."""
+    return frozenset().union(*(fields for names, _, fields in FLATTENERS if names & tables))
 
 
 def flatten_shard(parsed: ParsedShard, tables: Iterable[str]) -> dict[str, pa.Table]:
     """The asked-for tables of one parsed shard, by name."""
     wanted = set(tables)
     out: dict[str, pa.Table] = {}
-    for names, flattener in FLATTENERS:
+    for names, flattener, _ in FLATTENERS:
         if names & wanted:
             out.update((k, v) for k, v in flattener(parsed).items() if k in wanted)
     return out
