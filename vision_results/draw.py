@@ -23,12 +23,9 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from google.api_core.exceptions import GoogleAPIError
-from google.auth.exceptions import GoogleAuthError
-from google.resumable_media import InvalidResponse
 
-from vision_results.errors import VisionResultsError
-from vision_results.source import DEFAULT_TIMEOUT, read_retry, storage_client, why_failed
+from vision_results.errors import SourceError, VisionResultsError
+from vision_results.source import read_object
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -252,14 +249,10 @@ def _fetch(location: str, client: Any) -> bytes:
         "for many."
     )
     if location.startswith("gs://"):
-        bucket, _, name = location.removeprefix("gs://").partition("/")
-        client = client if client is not None else storage_client()
-        blob = client.bucket(bucket).blob(name)
         try:
-            data: bytes = blob.download_as_bytes(retry=read_retry(), timeout=DEFAULT_TIMEOUT)
-        except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError, ValueError) as exc:
-            raise ImageError(f"{location}: download failed: {why_failed(exc)}. {how}") from exc
-        return data
+            return read_object(location, client)
+        except SourceError as exc:
+            raise ImageError(f"{exc}. {how}") from exc
     if "://" in location:
         raise ImageError(f"{location}: only local files and gs:// objects are fetched. {how}")
     path = Path(location)

@@ -302,6 +302,24 @@ def identity(client: Any) -> str:
     return f"{account} ({kind})" if account else kind
 
 
+def read_object(url: str, client: Any = None) -> bytes:
+    """The bytes of one ``gs://`` object (e.g. a picture to draw boxes on), checked
+    against its checksum and retried like a shard."""
+    bucket, _, name = url.removeprefix("gs://").partition("/")
+    client = client if client is not None else storage_client()
+    try:
+        data: bytes = (
+            client.bucket(bucket)
+            .blob(name)
+            .download_as_bytes(checksum="auto", retry=read_retry(), timeout=DEFAULT_TIMEOUT)
+        )
+    except DataCorruption as exc:
+        raise SourceError(f"{url}: downloaded bytes do not match the object's checksum") from exc
+    except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError, ValueError) as exc:
+        raise SourceError(f"{url}: download failed: {why_failed(exc)}") from exc
+    return data
+
+
 def storage_client() -> Any:
     """Build the Cloud Storage client: the one place this package does so.
 
