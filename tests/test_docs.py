@@ -7,6 +7,7 @@ with ``str(field.type)`` as the type.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 import pytest
 
 from vision_results.cli import main
+from vision_results.report import ExportReport, ShardRecord
 from vision_results.tables import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,3 +133,12 @@ def test_every_option_documented(command: str, param: click.Parameter) -> None:
         assert re.search(pattern, section), (
             f"{spelling} of `vision-results {command}` is undocumented"
         )
+
+
+def test_every_field_of_the_export_record_documented() -> None:
+    section = TABLES_MD.read_text(encoding="utf-8").split("### The export record")[1]
+    section = section.split("\n### ")[0]
+    for field in dataclasses.fields(ExportReport):
+        assert f"`{field.name}`" in section, f"{field.name} of _export.json is undocumented"
+    for field in dataclasses.fields(ShardRecord):
+        assert f"`{field.name}`" in section, f"shards[].{field.name} is undocumented"
