@@ -254,3 +254,13 @@ def test_strict_turns_a_skip_into_a_failing_exit(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*args, "--overwrite", "--strict"])
     assert result.exit_code == 3
     assert "error: incomplete export (--strict): 1 shards skipped" in result.output
+
+
+def test_keep_all_is_recorded_and_resumed_with(shards: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    first = vr.export(shards, dest, tables=["labels"], keep_all=True, processes=0)
+    assert json.loads((dest / "_export.json").read_bytes())["keep_all"] is True
+    again = vr.export(shards, dest, tables=["labels"], keep_all=True, resume=True)
+    assert (again.reused_shards, again.bytes_read) == (len(first.shards), 0)
+    with pytest.raises(vr.DestinationError, match="--keep-all"):
+        vr.export(shards, dest, tables=["labels"], resume=True)

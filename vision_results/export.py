@@ -165,6 +165,7 @@ def export(
         todo, stale = to_read(done, listing.shards)
         drop_shards(staging, names, [record.name for record in stale])
         report = done.report
+        report.keep_all = keep_all
         report.ignored_objects = [Skipped(name, reason) for name, reason in listing.ignored]
         report.reused_shards = len(report.shards)
         report.replaced_shards = [record.name for record in stale]
@@ -208,20 +209,26 @@ def export(
                 bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
         for writer in writers.values():
             writer.close()
-        if not keep_all:
-            losers = superseded(staging / "images", report.shards)
-            drop(staging, names, losers)
-            report.superseded += len(losers)
-        if "images" in names:
-            report.errors_by_code = errors_by_code(staging / "images")
-            if manifest is not None:
-                report.missing_images = missing_images(staging / "images", manifest.images)
-        report.rows = {name: rows_in(staging / name) for name in names}
-        report.recount()
+        _finish(report, staging, manifest)
         report.seconds = time.perf_counter() - started
         (staging / EXPORT_RECORD).write_bytes(report.to_json())
         (staging / PROGRESS).unlink()
     return report
+
+
+def _finish(report: ExportReport, staging: Path, manifest: JobManifest | None) -> None:
+    """After the last shard: drop superseded answers, then count what is there."""
+    images = staging / "images"
+    if not report.keep_all:
+        losers = superseded(images, report.shards)
+        drop(staging, report.tables, losers)
+        report.superseded += len(losers)
+    if "images" in report.tables:
+        report.errors_by_code = errors_by_code(images)
+        if manifest is not None:
+            report.missing_images = missing_images(images, manifest.images)
+    report.rows = {name: rows_in(staging / name) for name in report.tables}
+    report.recount()
 
 
 def _checkpoint(done: Progress, writers: dict[str, TableWriter], staging: Path) -> None:
