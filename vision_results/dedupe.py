@@ -52,7 +52,8 @@ def superseded(images: Path, shards: Iterable[ShardRecord]) -> pa.Array:
         [("ok", "ascending"), ("generation", "ascending")] + [(name, "ascending") for name in KEY]
     )
     keys = keys.append_column("rank", pa.array(np.arange(keys.num_rows)))
-    keys = keys.set_column(1, "page_number", pc.fill_null(keys["page_number"], -1))
+    page = keys.column_names.index("page_number")
+    keys = keys.set_column(page, "page_number", pc.fill_null(keys["page_number"], -1))
     groups = keys.group_by(["uri", "page_number"]).aggregate([("rank", "max"), ("rank", "count")])
     groups = groups.filter(pc.greater(groups["rank_count"], 1))
     if not groups.num_rows:
