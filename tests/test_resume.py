@@ -264,3 +264,9 @@ def test_keep_all_is_recorded_and_resumed_with(shards: Path, tmp_path: Path) -> 
     assert (again.reused_shards, again.bytes_read) == (len(first.shards), 0)
     with pytest.raises(vr.DestinationError, match="--keep-all"):
         vr.export(shards, dest, tables=["labels"], resume=True)
+
+
+def test_open_keeps_every_answer_when_asked(shards: Path, tmp_path: Path) -> None:
+    source, _, _ = answered_twice(shards, tmp_path / "src")
+    assert len(vr.open(source, progress=False).images) == 4
+    assert len(vr.open(source, keep_all=True, progress=False).images) == 8

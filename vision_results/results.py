@@ -162,13 +162,15 @@ def open(
     on_error: OnError = "raise",
     workers: int = DEFAULT_WORKERS,
     processes: int | None = None,
+    keep_all: bool = False,
     client: Any = None,
     progress: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Results:
     """Read SOURCE (``gs://bucket/prefix``, a folder or a file) into :class:`Results`.
 
-    The options are those of :func:`~vision_results.export`. The cache lives in
+    The options are those of :func:`~vision_results.export` (``keep_all``: every
+    answer of an image answered twice, not the latest). The cache lives in
     a temporary folder (under ``cache_dir`` if given) and is removed when the
     Results object is garbage collected.
     """
@@ -182,6 +184,7 @@ def open(
             on_error=on_error,
             workers=workers,
             processes=processes,
+            keep_all=keep_all,
             client=client,
             progress=progress,
         )
