@@ -3,6 +3,7 @@ every table equals the single-machine export's, and so does _export.json."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -158,7 +159,7 @@ def test_gcs_source_to_gcs_dest_and_overwrite(
     # Overwriting with fewer tables leaves only the new export's objects.
     vr.export(
         source_url, dest, tables=["labels"], engine="dask", scheduler=dask_client,
-        overwrite=True, progress=False,
+        overwrite=True, keep_all=True, progress=False,
     )  # fmt: skip
     names = {blob.name.removeprefix("runs/tables/") for blob in gcs_client.list_blobs(OUT_BUCKET)}
     assert {name.partition("/")[0] for name in names} == {"labels", "_export.json"}
@@ -257,3 +258,29 @@ def test_without_distributed_the_error_says_what_to_install(
     with pytest.raises(vr.VisionResultsError, match=r"pip install 'vision-results\[dask\]'"):
         vr.export(sample, tmp_path / "d", engine="dask", scheduler="tcp://127.0.0.1:1")
     assert not (tmp_path / "d").exists()
+
+
+def test_an_image_answered_twice_keeps_the_same_answer_as_the_local_engine(
+    dask_client: Client, gcs_client: storage.Client, sample: Path, tmp_path: Path
+) -> None:
+    """A resubmission uploaded after the first answers (a newer generation): one
+    answer per image, from the same shard as the local engine, also on gs://."""
+    first = sorted((sample / "images").glob("*.json"))[0]
+    data = json.loads(first.read_bytes())
+    data["responses"][0] = {"error": {"code": 14}, "context": data["responses"][0]["context"]}
+    upload_bytes(gcs_client, SOURCE_BUCKET, {f"twice/first/{first.name}": first.read_bytes()})
+    upload_bytes(
+        gcs_client, SOURCE_BUCKET, {f"twice/retry/{first.name}": json.dumps(data).encode()}
+    )
+    url = f"gs://{SOURCE_BUCKET}/twice"
+    want = local_export(url, tmp_path / "local")
+    assert want[0].superseded == 10
+    dest = f"gs://{OUT_BUCKET}/twice/tables"
+    vr.export(url, dest, engine="dask", scheduler=dask_client, progress=False)
+    fs, root = engine.gcs_filesystem(), dest.removeprefix("gs://")
+    got = {name: pq.read_table(f"{root}/{name}", filesystem=fs) for name in vr.TABLE_NAMES}
+    for name in vr.TABLE_NAMES:
+        order = [(c, "ascending") for c in ("shard", "response_index")]
+        assert got[name].sort_by(order).equals(want[1][name].sort_by(order)), name
+    with fs.open_input_stream(f"{root}/_export.json") as stream:
+        assert ExportReport.from_json(stream.read()).superseded == 10

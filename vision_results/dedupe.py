@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vision_results.report import ShardRecord
@@ -33,9 +34,13 @@ from vision_results.writer import rewrite_without
 KEY = ["shard", "response_index"]
 
 
-def superseded(images: Path, shards: Iterable[ShardRecord]) -> pa.Array:
-    """``shard:response_index`` of every answer another answer of its image supersedes."""
-    keys = pq.read_table(images, columns=["uri", "page_number", *KEY, "error_code"])
+def superseded(
+    images: Path | str, shards: Iterable[ShardRecord], filesystem: pafs.FileSystem | None = None
+) -> pa.Array:
+    """``shard:response_index`` of every answer another answer of its image supersedes
+    (``images``: the table's folder, a path of ``filesystem`` if given)."""
+    columns = ["uri", "page_number", *KEY, "error_code"]
+    keys = pq.read_table(images, columns=columns, filesystem=filesystem)
     records = list(shards)
     known = pa.table(
         {
@@ -63,12 +68,19 @@ def superseded(images: Path, shards: Iterable[ShardRecord]) -> pa.Array:
     return _joined(losers).combine_chunks()
 
 
-def drop(staging: Path, tables: Iterable[str], losers: pa.Array) -> None:
+def drop(
+    staging: Path | str,
+    tables: Iterable[str],
+    losers: pa.Array,
+    filesystem: pafs.FileSystem | None = None,
+) -> None:
     """Remove the rows of the ``losers`` answers from every table's parts."""
     if not len(losers):
         return  # without this, every part's keys would be read to find nothing
     for table in tables:
-        rewrite_without(staging / table, KEY, lambda t: pc.is_in(_joined(t), losers))
+        rewrite_without(
+            f"{staging}/{table}", KEY, lambda t: pc.is_in(_joined(t), losers), filesystem
+        )
 
 
 def _joined(table: pa.Table) -> pa.ChunkedArray:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.fs as pafs
 
 from vision_results.check import errors_by_code, missing_images
+from vision_results.dedupe import drop, superseded
 from vision_results.errors import DestinationError, VisionResultsError
 from vision_results.export import OnError, list_shards, start_report
 from vision_results.progress import tqdm
@@ -48,7 +49,7 @@ from vision_results.source import (
 )
 from vision_results.stream import ShardResult, parsing, stream_shards
 from vision_results.tables import SCHEMAS
-from vision_results.writer import StagedDestination, TableWriter, keep_within_budget
+from vision_results.writer import StagedDestination, TableWriter, keep_within_budget, rows_in
 
 if TYPE_CHECKING:
     from distributed import Client, Event, Future
@@ -308,6 +309,7 @@ def export_dask(
     tables: list[str],
     on_error: OnError,
     overwrite: bool,
+    keep_all: bool,
     client: Any,
     progress: bool | None,
 ) -> ExportReport:
@@ -375,8 +377,14 @@ def export_dask(
         empty = [name for name, count in report.rows.items() if not count]
         for writer in target.writers(empty, f"part-{0:0{width}d}").values():
             writer.close()  # an empty table still gets one file, as with the local engine
+        images, filesystem = f"{target.root}/images", target.filesystem()
+        report.keep_all = keep_all
+        if not keep_all:  # as the local engine does (dedupe.py), once all parts are written
+            losers = superseded(images, report.shards, filesystem)
+            drop(target.root, tables, losers, filesystem)
+            report.superseded = len(losers)
+            report.rows = {name: rows_in(f"{target.root}/{name}", filesystem) for name in tables}
         if "images" in tables:
-            images, filesystem = f"{target.root}/images", target.filesystem()
             report.errors_by_code = errors_by_code(images, filesystem)
             if manifest is not None:
                 report.missing_images = missing_images(images, manifest.images, filesystem)

@@ -121,12 +121,11 @@ def export(
     ``engine="dask"`` runs the export on the Dask cluster ``scheduler`` (an
     address or a ``distributed.Client``); DEST may then be ``gs://BUCKET/PREFIX``.
     ``workers``, ``processes``, ``resume`` and ``checkpoint_bytes`` are for the
-    local engine, which is also the only one that drops duplicate answers. See
-    :mod:`vision_results.distributed`.
+    local engine. See :mod:`vision_results.distributed`.
     """
     if on_error not in ("raise", "skip"):
         raise VisionResultsError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    names = check_tables(tables)
+    names = check_tables(tables if keep_all or tables is None else [*tables, "images"])
     if engine == "dask":
         if resume:
             raise VisionResultsError("resume is for the local engine; the Dask engine starts over.")
@@ -134,7 +133,7 @@ def export(
 
         return export_dask(
             source, dest, scheduler=scheduler, tables=names, on_error=on_error,
-            overwrite=overwrite, client=client, progress=progress,
+            overwrite=overwrite, keep_all=keep_all, client=client, progress=progress,
         )  # fmt: skip
     if engine != "local":
         raise VisionResultsError(f"engine must be 'local' or 'dask', not {engine!r}")
@@ -145,8 +144,6 @@ def export(
             f"{os.fspath(dest)}: the local engine writes a local folder. Use the Dask engine "
             "(--engine dask, engine='dask') for a gs:// DEST, or copy the folder afterwards."
         )
-    if not keep_all:
-        names = check_tables([*names, "images"])
     started = time.perf_counter()
     reader = open_source(source, client=client, retry_deadline=retry_deadline)
     listing, manifest = list_shards(reader)

@@ -7,7 +7,6 @@ DEST only when every table is closed; a killed export leaves the staging folder
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -129,33 +128,53 @@ class TableWriter:
         return self.rows
 
 
-def rewrite_without(
-    folder: Path, columns: list[str], drop: Callable[[pa.Table], pa.ChunkedArray]
-) -> int:
-    """Rewrite the part files of ``folder`` that hold rows ``drop`` selects (a boolean
-    mask computed from ``columns``), a row group at a time; return the rows removed.
+def _parts(folder: Path | str, filesystem: pafs.FileSystem) -> list[str]:
+    selector = pafs.FileSelector(str(folder), allow_not_found=True)
+    infos = filesystem.get_file_info(selector)
+    return sorted(i.path for i in infos if i.is_file and i.path.endswith(".parquet"))
 
-    Each file is replaced in one step, so a kill leaves it before or after.
+
+def rewrite_without(
+    folder: Path | str,
+    columns: list[str],
+    drop: Callable[[pa.Table], pa.ChunkedArray],
+    filesystem: pafs.FileSystem | None = None,
+) -> int:
+    """Rewrite the part files of ``folder`` (a path of ``filesystem``, local by
+    default) that hold rows ``drop`` selects (a boolean mask computed from
+    ``columns``), a row group at a time; return the rows removed.
+
+    Each file is written beside itself and moved over it: on a local disk a kill
+    leaves it before or after.
     """
+    filesystem = filesystem or pafs.LocalFileSystem()
     removed = 0
-    for path in sorted(folder.glob("*.parquet")):
-        count = pc.sum(drop(pq.read_table(path, columns=columns))).as_py() or 0
+    for path in _parts(folder, filesystem):
+        keys = pq.read_table(path, columns=columns, filesystem=filesystem)
+        count = pc.sum(drop(keys)).as_py() or 0
         if not count:
             continue
-        parts = pq.ParquetFile(path)
-        temporary = path.with_name(f"{path.name}.tmp")
-        with pq.ParquetWriter(temporary, parts.schema_arrow, compression="zstd") as out:
-            for group in range(parts.num_row_groups):
-                table = parts.read_row_group(group)
-                out.write_table(table.filter(pc.invert(drop(table.select(columns)))))
-        os.replace(temporary, path)
+        temporary = f"{path}.tmp"
+        with filesystem.open_input_file(path) as source:
+            parts = pq.ParquetFile(source)
+            with pq.ParquetWriter(
+                temporary, parts.schema_arrow, compression="zstd", filesystem=filesystem
+            ) as out:
+                for group in range(parts.num_row_groups):
+                    table = parts.read_row_group(group)
+                    out.write_table(table.filter(pc.invert(drop(table.select(columns)))))
+        filesystem.move(temporary, path)
         removed += count
     return removed
 
 
-def rows_in(folder: Path) -> int:
+def rows_in(folder: Path | str, filesystem: pafs.FileSystem | None = None) -> int:
     """Rows of every part file in ``folder``, from their footers."""
-    return sum(pq.read_metadata(path).num_rows for path in folder.glob("*.parquet"))
+    filesystem = filesystem or pafs.LocalFileSystem()
+    return sum(
+        pq.read_metadata(path, filesystem=filesystem).num_rows
+        for path in _parts(folder, filesystem)
+    )
 
 
 def keep_within_budget(writers: Iterable[TableWriter], budget: int = BUFFER_BUDGET) -> None:
