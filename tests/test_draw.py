@@ -444,3 +444,23 @@ def test_without_pillow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(vr.VisionResultsError, match=r"pip install 'vision-results\[notebook\]'"):
         draw(tables_of(response(400, 300, WORD)), URI)
+
+
+def test_a_font_of_ones_own_draws_the_captions() -> None:
+    """Pillow's built-in font has no Hebrew: a font file given as `font` is used."""
+    from matplotlib import font_manager
+
+    dejavu = font_manager.findfont("DejaVu Sans", fallback_to_default=False)
+    obj = {
+        "name": "כלב",
+        "score": 0.9,
+        "boundingPoly": rect(0.25, 0.5, 0.75, 0.9, "normalizedVertices"),
+    }
+    tables = tables_of({"localizedObjectAnnotations": [obj]})
+    built_in = draw(tables, URI, image=blank(400, 300), confidence=False)
+    own = draw(tables, URI, image=blank(400, 300), confidence=False, font=dejavu)
+    green = PALETTE["objects"]
+    assert label_band(own, green)[1] > 10  # letters on the caption band
+    assert own.tobytes() != built_in.tobytes()
+    with pytest.raises(vr.VisionResultsError, match="not a font file Pillow can read"):
+        draw(tables, URI, image=blank(400, 300), font=__file__)

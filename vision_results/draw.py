@@ -102,6 +102,7 @@ def draw(
     labels: bool = True,
     confidence: bool = True,
     colors: Mapping[str, Color] | None = None,
+    font: str | os.PathLike[str] | None = None,
     client: Any = None,
 ) -> Image.Image:
     """The picture of `uri` with the boxes of `tables` drawn on it, as a new RGB image.
@@ -123,6 +124,9 @@ def draw(
     :data:`DEFAULT_KINDS`, skipping tables that were not read (named kinds need
     their table). `labels` and `confidence`: a caption above each box with its
     text or name, and its score. `colors` overrides :data:`PALETTE` by kind.
+    `font`: a TrueType or OpenType file for the captions; Pillow's built-in font
+    has Latin letters only, so Japanese or Hebrew text needs one (e.g. Noto Sans
+    CJK, DejaVu Sans for Hebrew).
     """
     try:
         from PIL import ImageDraw, ImageFont, ImageOps
@@ -161,9 +165,13 @@ def draw(
                 x, y = scale.point(dot["x"], dot["y"])
                 box = (x - radius, y - radius, x + radius, y + radius)
                 pen.ellipse(box, fill=palette["face_landmarks"])
-    font = ImageFont.load_default(max(10, round(max(canvas.size) / 80)))
+    size = max(10, round(max(canvas.size) / 80))
+    try:
+        face = ImageFont.truetype(os.fspath(font), size) if font else ImageFont.load_default(size)
+    except OSError as exc:
+        raise VisionResultsError(f"{font}: not a font file Pillow can read ({exc})") from exc
     for shape, caption, color in captions:
-        _tag(pen, font, shape, caption, color, canvas.width)
+        _tag(pen, face, shape, caption, color, canvas.width)
     return canvas
 
 
