@@ -6,91 +6,33 @@ check scaling), and the drawn result is read back pixel by pixel.
 
 from __future__ import annotations
 
-import io
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-import pyarrow as pa
 import pytest
-from google.cloud import storage
 from PIL import Image
 
 import vision_results as vr
-from tests.conftest import download_paths
-from tests.fault_proxy import FaultProxy
-from tests.gcs_server import upload_bytes
-from vision_results.draw import KINDS, PALETTE, ImageError, draw
+from tests.draw_helpers import (
+    PLAIN,
+    URI,
+    WHITE,
+    WORD,
+    Point,
+    at,
+    blank,
+    colours,
+    edge_midpoints,
+    png,
+    rect,
+    response,
+    tables_of,
+    word,
+)
+from vision_results.draw import KINDS, PALETTE, draw
 from vision_results.synth import SAMPLE_IMAGES, SAMPLE_SEED, write_sample
-
-URI = "gs://bucket/photo.jpg"
-WHITE = (255, 255, 255)
-Point = tuple[float, float]
-
-
-# --- responses made by hand ----------------------------------------------------------
-
-
-def poly(points: list[Point], key: str = "vertices") -> dict[str, Any]:
-    return {key: [{"x": x, "y": y} for x, y in points]}
-
-
-def rect(x0: float, y0: float, x1: float, y1: float, key: str = "vertices") -> dict[str, Any]:
-    return poly([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], key)
-
-
-def word(text: str, points: list[Point]) -> dict[str, Any]:
-    symbols = [{"text": ch} for ch in text]
-    return {"boundingBox": poly(points), "symbols": symbols, "confidence": 0.9}
-
-
-def response(width: int, height: int, *words: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """A response whose OCR page (of `words`, in one block 20 pixels inside the page)
-    gives the image size."""
-    block = {
-        "boundingBox": rect(20, 20, width - 20, height - 20),
-        "paragraphs": [{"words": list(words)}],
-    }
-    page = {"width": width, "height": height, "blocks": [block]}
-    return {"fullTextAnnotation": {"pages": [page], "text": "x"}, **fields}
-
-
-def tables_of(*responses: dict[str, Any], uri: str = URI) -> dict[str, pa.Table]:
-    """Every table of one shard with `responses`, all about `uri`."""
-    shard = {"responses": [{**r, "context": {"uri": uri}} for r in responses]}
-    parsed = vr.parse_shard(orjson.dumps(shard), "output-1-to-1.json", "mem")
-    return vr.flatten_shard(parsed, vr.TABLE_NAMES)
-
-
-def blank(width: int, height: int, color: tuple[int, int, int] = WHITE) -> Image.Image:
-    return Image.new("RGB", (width, height), color)
-
-
-def png(picture: Image.Image, **options: Any) -> bytes:
-    out = io.BytesIO()
-    picture.save(out, format="PNG", **options)
-    return out.getvalue()
-
-
-def at(picture: Image.Image, x: float, y: float) -> Any:
-    return picture.getpixel((round(x), round(y)))
-
-
-def edge_midpoints(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
-    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
-    return [(xm, y0), (xm, y1), (x0, ym), (x1, ym)]
-
-
-def colours(picture: Image.Image) -> set[Any]:
-    return {color for _, color in picture.getcolors(maxcolors=1 << 20) or []}
-
-
-WORD = word("Invoice", [(100, 100), (200, 100), (200, 140), (100, 140)])
-PLAIN = {"labels": False, "confidence": False}
-
 
 # --- where boxes land ----------------------------------------------------------------
 
@@ -373,77 +315,6 @@ def test_results_an_export_folder_and_dataframes_give_the_same_picture(
         assert draw(tables, uri, images=images, kinds=KINDS).tobytes() == shown.tobytes()
     with pytest.raises(vr.VisionResultsError, match="not in these results"):
         res.show("gs://synth-bucket/images/nope.jpg", image=blank(10, 10))
-
-
-# --- where pictures come from --------------------------------------------------------
-
-
-def test_a_gs_uri_downloads_that_one_object_through_the_emulator(
-    gcs_client: storage.Client,
-    fault_proxy: FaultProxy,
-    bucket_name: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    grey = (200, 200, 200)
-    upload_bytes(
-        gcs_client,
-        bucket_name,
-        {"pics/0.png": png(blank(400, 300, grey)), "pics/1.png": png(blank(400, 300))},
-    )
-    uri = f"gs://{bucket_name}/pics/0.png"
-    tables = tables_of(response(400, 300, WORD), uri=uri)
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fault_proxy.url)  # storage_client() honours it
-
-    out = draw(tables, uri, **PLAIN)
-
-    assert at(out, 10, 10) == grey and at(out, 150, 100) == PALETTE["words"]
-    assert download_paths(fault_proxy, bucket_name) == ["pics/0.png"]
-    # Nothing listed, nothing else read. (google-cloud-storage may also read the
-    # bucket's metadata in the background: that is the client's own doing.)
-    others = [s.path for s in fault_proxy.requests() if "/download/" not in s.path]
-    assert all(p.startswith(f"/storage/v1/b/{bucket_name}?") for p in others), others
-
-
-def test_a_missing_gs_object_says_how_to_pass_the_picture(
-    gcs_client: storage.Client, bucket_name: str
-) -> None:
-    upload_bytes(gcs_client, bucket_name, {"other.png": png(blank(4, 4))})
-    uri = f"gs://{bucket_name}/gone.png"
-    with pytest.raises(ImageError, match=r"(?s)download failed: .*404.*image=.*images="):
-        draw(tables_of(response(400, 300, WORD), uri=uri), uri, client=gcs_client)
-
-
-def test_an_http_uri_is_not_fetched_but_can_be_mapped() -> None:
-    uri = "https://example.com/cat.jpg"
-    tables = tables_of(response(400, 300, WORD), uri=uri)
-    with pytest.raises(ImageError, match=r"only local files and gs:// .* image=.*images=\{uri"):
-        draw(tables, uri)
-
-    out = draw(tables, uri, images={uri: png(blank(400, 300))}, **PLAIN)
-    assert at(out, 150, 100) == PALETTE["words"]
-
-
-def test_local_paths_as_uri_as_image_and_in_images(tmp_path: Path) -> None:
-    path = tmp_path / "scan.png"
-    path.write_bytes(png(blank(400, 300, (1, 2, 3))))
-    tables = tables_of(response(400, 300, WORD), uri=str(path))
-    for options in ({}, {"image": path}, {"image": str(path)}, {"images": {str(path): path}}):
-        out = draw(tables, str(path), **PLAIN, **options)
-        assert at(out, 10, 10) == (1, 2, 3) and at(out, 150, 100) == PALETTE["words"]
-
-    missing = str(tmp_path / "missing.png")
-    with pytest.raises(
-        ImageError, match=r"missing\.png: no such file\. Pass the picture as image="
-    ):
-        draw(tables_of(response(400, 300, WORD), uri=missing), missing)
-    with pytest.raises(ImageError, match="not an image"):
-        draw(tables, str(path), image=b"not a picture")
-
-
-def test_without_pillow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "PIL", None)
-    with pytest.raises(vr.VisionResultsError, match=r"pip install 'vision-results\[notebook\]'"):
-        draw(tables_of(response(400, 300, WORD)), URI)
 
 
 def test_a_font_of_ones_own_draws_the_captions() -> None:

@@ -1,0 +1,74 @@
+"""Hand-made responses, blank pictures and pixel probes shared by the drawing tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+import pyarrow as pa
+from PIL import Image
+
+import vision_results as vr
+
+URI = "gs://bucket/photo.jpg"
+WHITE = (255, 255, 255)
+Point = tuple[float, float]
+
+
+def poly(points: list[Point], key: str = "vertices") -> dict[str, Any]:
+    return {key: [{"x": x, "y": y} for x, y in points]}
+
+
+def rect(x0: float, y0: float, x1: float, y1: float, key: str = "vertices") -> dict[str, Any]:
+    return poly([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], key)
+
+
+def word(text: str, points: list[Point]) -> dict[str, Any]:
+    symbols = [{"text": ch} for ch in text]
+    return {"boundingBox": poly(points), "symbols": symbols, "confidence": 0.9}
+
+
+def response(width: int, height: int, *words: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A response whose OCR page (of `words`, in one block 20 pixels inside the page)
+    gives the image size."""
+    block = {
+        "boundingBox": rect(20, 20, width - 20, height - 20),
+        "paragraphs": [{"words": list(words)}],
+    }
+    page = {"width": width, "height": height, "blocks": [block]}
+    return {"fullTextAnnotation": {"pages": [page], "text": "x"}, **fields}
+
+
+def tables_of(*responses: dict[str, Any], uri: str = URI) -> dict[str, pa.Table]:
+    """Every table of one shard with `responses`, all about `uri`."""
+    shard = {"responses": [{**r, "context": {"uri": uri}} for r in responses]}
+    parsed = vr.parse_shard(orjson.dumps(shard), "output-1-to-1.json", "mem")
+    return vr.flatten_shard(parsed, vr.TABLE_NAMES)
+
+
+def blank(width: int, height: int, color: tuple[int, int, int] = WHITE) -> Image.Image:
+    return Image.new("RGB", (width, height), color)
+
+
+def png(picture: Image.Image, **options: Any) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, format="PNG", **options)
+    return out.getvalue()
+
+
+def at(picture: Image.Image, x: float, y: float) -> Any:
+    return picture.getpixel((round(x), round(y)))
+
+
+def edge_midpoints(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    return [(xm, y0), (xm, y1), (x0, ym), (x1, ym)]
+
+
+def colours(picture: Image.Image) -> set[Any]:
+    return {color for _, color in picture.getcolors(maxcolors=1 << 20) or []}
+
+
+WORD = word("Invoice", [(100, 100), (200, 100), (200, 140), (100, 140)])
+PLAIN = {"labels": False, "confidence": False}
