@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from vision_results.parse import ParsedShard
+from vision_results.parse import ParsedShard, Response
 from vision_results.tables._boxes import box_columns, box_fields, struct_list
 
 KEY_FIELDS = [
@@ -55,6 +55,14 @@ def likelihood(value: Any) -> tuple[str, int | None]:
     """A Likelihood as (name, level); an unknown future name has no level."""
     name = enum_name(value, LIKELIHOODS)
     return name, LIKELIHOODS.index(name) if name in LIKELIHOODS else None
+
+
+def annotated(parsed: ParsedShard, field: str) -> Iterator[tuple[int, Any, Response]]:
+    """(index, ``field``, response) of each response of the shard that has ``field``."""
+    for index, response in enumerate(parsed.responses):
+        value = response.get(field)
+        if value:
+            yield index, value, response
 
 
 def enum_name(value: Any, names: Sequence[str]) -> str:

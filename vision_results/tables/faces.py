@@ -8,6 +8,7 @@ from vision_results.parse import ParsedShard
 from vision_results.tables._boxes import box_fields
 from vision_results.tables._common import (
     Columns,
+    annotated,
     enum_name,
     likelihood,
     likelihood_fields,
@@ -61,12 +62,9 @@ LANDMARKS = table_schema(
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     faces, landmarks = Columns(FACES, parsed), Columns(LANDMARKS, parsed)
-    for index, response in enumerate(parsed.responses):
-        annotations = response.get("faceAnnotations")
-        if not annotations:
-            continue
+    for index, items, response in annotated(parsed, "faceAnnotations"):
         width, height = page_size(response)
-        for face_index, face in enumerate(annotations):
+        for face_index, face in enumerate(items):
             faces.key(index)
             faces.add_box(face.get("boundingPoly"), width, height)
             faces.add_box(face.get("fdBoundingPoly"), width, height, prefix="fd_")

@@ -7,7 +7,13 @@ import pyarrow as pa
 
 from vision_results.parse import ParsedShard
 from vision_results.tables._boxes import box_fields
-from vision_results.tables._common import OBJECT_FIELDS, Columns, object_values, table_schema
+from vision_results.tables._common import (
+    OBJECT_FIELDS,
+    Columns,
+    annotated,
+    object_values,
+    table_schema,
+)
 from vision_results.tables.ocr import page_size
 
 SCHEMA = table_schema(
@@ -19,12 +25,9 @@ SCHEMA = table_schema(
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     cols = Columns(SCHEMA, parsed)
-    for index, response in enumerate(parsed.responses):
-        annotations = response.get("localizedObjectAnnotations")
-        if not annotations:
-            continue
+    for index, items, response in annotated(parsed, "localizedObjectAnnotations"):
         width, height = page_size(response)
-        for rank, item in enumerate(annotations):
+        for rank, item in enumerate(items):
             cols.key(index)
             cols.add(rank=rank, **object_values(item))
             cols.add_box(item.get("boundingPoly"), width, height)

@@ -25,6 +25,7 @@ from vision_results.tables._common import (
     BOX_FIELDS,
     LANGUAGES,
     Columns,
+    annotated,
     enum_name,
     table_schema,
     top_language,
@@ -313,8 +314,6 @@ def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     builder = _Builder(parsed)
-    for index, response in enumerate(parsed.responses):
-        annotation = response.get("fullTextAnnotation")
-        if annotation:
-            builder.response(index, annotation)
+    for index, annotation, _ in annotated(parsed, "fullTextAnnotation"):
+        builder.response(index, annotation)
     return builder.tables()

@@ -17,6 +17,7 @@ from vision_results.tables._common import (
     BOX_FIELDS,
     OBJECT_FIELDS,
     Columns,
+    annotated,
     object_values,
     table_schema,
 )
@@ -79,10 +80,7 @@ def _results(
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     products, objects = Columns(PRODUCTS, parsed), Columns(OBJECTS, parsed)
-    for index, response in enumerate(parsed.responses):
-        search = response.get("productSearchResults")
-        if not search:
-            continue
+    for index, search, response in annotated(parsed, "productSearchResults"):
         size = page_size(response)
         index_time = search.get("indexTime") or None
         _results(products, index, search.get("results") or [], (None, None), index_time, size)

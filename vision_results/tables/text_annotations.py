@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables._common import BOX_FIELDS, Columns, table_schema
+from vision_results.tables._common import BOX_FIELDS, Columns, annotated, table_schema
 from vision_results.tables.ocr import page_size
 
 _EMPTY: dict[str, Any] = {}
@@ -22,19 +22,16 @@ SCHEMA = table_schema(
 
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     cols = Columns(SCHEMA, parsed)
-    for index, response in enumerate(parsed.responses):
-        annotations = response.get("textAnnotations")
-        if not annotations:
-            continue
+    for index, items, response in annotated(parsed, "textAnnotations"):
         # One row per word of the image: lists extended directly, not row by row.
-        count = len(annotations)
+        count = len(items)
         width, height = page_size(response)
         cols.rows.extend([index] * count)
         cols.data["index"].extend(range(count))
-        cols.data["description"].extend([a.get("description") or None for a in annotations])
-        cols.data["locale"].extend([a.get("locale") or None for a in annotations])
+        cols.data["description"].extend([a.get("description") or None for a in items])
+        cols.data["locale"].extend([a.get("locale") or None for a in items])
         vertices, normalized, widths, heights = cols.boxes()
-        boxes = [a.get("boundingPoly") or _EMPTY for a in annotations]
+        boxes = [a.get("boundingPoly") or _EMPTY for a in items]
         vertices.extend([box.get("vertices") or None for box in boxes])
         normalized.extend([box.get("normalizedVertices") or None for box in boxes])
         widths.extend([width] * count)

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
-from vision_results.tables._common import Columns, table_schema
+from vision_results.tables._common import Columns, annotated, table_schema
 
 IMAGE_KINDS = {
     "full": "fullMatchingImages",
@@ -65,10 +65,7 @@ def _images(cols: Columns, index: int, parent: dict[str, Any], page_index: int |
 def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     entities, images = Columns(ENTITIES, parsed), Columns(IMAGES, parsed)
     pages, labels = Columns(PAGES, parsed), Columns(LABELS, parsed)
-    for index, response in enumerate(parsed.responses):
-        web = response.get("webDetection")
-        if not web:
-            continue
+    for index, web, _ in annotated(parsed, "webDetection"):
         for rank, entity in enumerate(web.get("webEntities") or ()):
             entities.key(index)
             entities.add(
