@@ -7,6 +7,7 @@ integral floats written as ``1``.
 from __future__ import annotations
 
 import random
+import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,12 +37,18 @@ _BREAK_TEXT = {"": "", "SPACE": " ", "SURE_SPACE": " ", "EOL_SURE_SPACE": "\n", 
 # fmt: on
 
 
-def num(x: float) -> float | int:
-    """8 decimals, like the service's float32s; integral values become ints, printed ``1``.
+_FLOAT32 = struct.Struct("<f")
 
-    Not round(x, 8), which is several times slower; x is never negative here.
-    """
-    r = int(x * 1e8 + 0.5) / 1e8
+
+def num(x: float) -> float | int:
+    """``x`` as the service writes a float32: the shortest decimal that reads back as
+    the same float32 (so a client library's re-serialisation writes it unchanged);
+    integral values become ints, printed ``1``."""
+    single = _FLOAT32.unpack(_FLOAT32.pack(x))[0]
+    for digits in range(6, 10):
+        r = float(f"{single:.{digits}g}")
+        if _FLOAT32.unpack(_FLOAT32.pack(r))[0] == single:
+            break
     return int(r) if r.is_integer() else r
 
 
