@@ -142,3 +142,14 @@ def test_every_field_of_the_export_record_documented() -> None:
         assert f"`{field.name}`" in section, f"{field.name} of _export.json is undocumented"
     for field in dataclasses.fields(ShardRecord):
         assert f"`{field.name}`" in section, f"shards[].{field.name} is undocumented"
+
+
+def test_every_serialisation_the_tests_read_is_listed() -> None:
+    """The forms tests/test_serialisations.py reads are the ones docs/tables.md names."""
+    from tests.serialisations import FORMS
+
+    section = "\n".join(
+        sections(TABLES_MD.read_text(encoding="utf-8"))["What is read, what is ignored"]
+    )
+    for form in FORMS:
+        assert f"| `{form}`" in section or f"| proto-plus `{form}`" in section, form

@@ -1,16 +1,19 @@
 """Property tests: arbitrary Vision-shaped shards, with fields missing, extra and of
 the wrong type, either flatten to as many rows as the JSON holds or raise the
-documented :class:`ShardError`; nothing else escapes."""
+documented :class:`ShardError`; nothing else escapes. A response with only keys
+Vision does not have is no response: it is counted as unrecognised instead."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vision_results as vr
+from vision_results.naming import RESPONSE_FIELDS
 from vision_results.source import Shard
 from vision_results.stream import parse_and_flatten
 
@@ -120,8 +123,17 @@ def shards(loose: bool) -> st.SearchStrategy[Any]:
 KEYS = ("code", "message")
 
 
+def is_vision(response: dict[str, Any]) -> bool:
+    """Empty (nothing found) or with a Vision field: else not read, but counted."""
+    return not response or not RESPONSE_FIELDS.isdisjoint(response)
+
+
+def unrecognised(document: Any) -> int:
+    return sum(not is_vision(r) for r in document.get("responses", [document]))
+
+
 def expected_rows(document: Any) -> dict[str, int]:
-    responses = document.get("responses", [document])
+    responses = [r for r in document.get("responses", [document]) if is_vision(r)]
 
     def count(key: str) -> int:
         return sum(len(r.get(key) or ()) for r in responses)
@@ -149,6 +161,7 @@ def flattened_rows(document: Any) -> dict[str, int]:
     result = parse_and_flatten(orjson.dumps(document), SHARD, vr.TABLE_NAMES)
     rows = {name: table.num_rows for name, table in result.tables.items()}
     assert result.responses == rows["images"]
+    assert result.unrecognised == unrecognised(document)
     return rows
 
 
@@ -171,4 +184,9 @@ def test_any_vision_shaped_shard_flattens_or_raises_shard_error(document: Any) -
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shards(loose=False))
 def test_well_typed_shards_always_flatten_to_what_the_json_holds(document: Any) -> None:
+    responses = document["responses"]
+    if responses and unrecognised(document) == len(responses):
+        with pytest.raises(vr.ShardError, match="not a Vision response: keys"):
+            flattened_rows(document)
+        return
     assert_rows_match(document, flattened_rows(document))

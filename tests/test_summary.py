@@ -40,3 +40,15 @@ def test_summary_says_what_is_missing_and_escapes_html(tmp_path: Path) -> None:
     summary = vr.open(source, on_error="skip", progress=False).summary()
     assert "status     1 shards skipped" in str(summary)
     assert "&lt;b&gt;cat&lt;/b&gt;" in summary._repr_html_()
+
+
+def test_summary_shows_unrecognised_responses_and_unknown_fields(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "output-1-to-2.json").write_bytes(
+        b'{"responses": [{"labels": ["cat"]}, {"labelAnnotations": [], "newField": 1}]}'
+    )
+    summary = vr.open(source, progress=False).summary()
+    text = str(summary)
+    assert "status     1 responses not recognised" in text
+    assert "unknown fields (not exported)\n  AnnotateImageResponse.newField  1" in text

@@ -9,28 +9,42 @@ Accepted shapes (see docs/tables.md, "What is read"):
   (``{"responses": [{"responses": [...]}]}``) is unpacked the same way; a file
   that failed as a whole (``error`` and no responses) gives one response with
   that error;
-- one bare AnnotateImageResponse.
+- one bare AnnotateImageResponse;
+
+each in either naming (:mod:`vision_results.naming`), with enums as names or
+numbers and defaults omitted or present, in any mix inside one shard.
+
+One pass over the bytes (msgspec, skipping values without building them) gives
+every response's keys with each value's raw JSON; the naming is chosen once per
+response from its keys, and only the fields the asked-for tables read are then
+decoded. A response none of whose keys is a Vision field is not read but
+counted (``unrecognised``); unknown keys beside known ones are counted by name
+(``unknown_fields``).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import msgspec
 
+from vision_results import naming
 from vision_results.errors import ShardError
+from vision_results.naming import RESPONSE_FIELDS
 
 Response = dict[str, Any]
+Raw = dict[str, msgspec.Raw]
 
 
-# The decoder's view of a shard. Everything is decoded into plain dicts and
+# How a response's fields are built. Everything is decoded into plain dicts and
 # lists, as ``json.loads`` would, except that the OCR hierarchy is typed down to
 # the symbols and a symbol keeps only its text and break: symbol boxes are most
-# of the bytes and no table needs them (performance-notes.md), so they are
+# of the bytes and no table needs them (benchmarks/README.md), so they are
 # skipped without being built. Leaves stay ``Any``: their types are checked
 # where they are used. Unknown keys of the typed levels are dropped.
 class _Break(TypedDict, total=False):
@@ -82,28 +96,6 @@ class _FullText(TypedDict, total=False):
     text: Any
 
 
-class _Node(TypedDict, total=False):
-    """A shard, an AnnotateFileResponse or an AnnotateImageResponse."""
-
-    responses: list[_Node] | None
-    inputConfig: Any
-    totalPages: Any
-    faceAnnotations: Any
-    landmarkAnnotations: Any
-    logoAnnotations: Any
-    labelAnnotations: Any
-    localizedObjectAnnotations: Any
-    textAnnotations: Any
-    fullTextAnnotation: _FullText | None
-    safeSearchAnnotation: Any
-    imagePropertiesAnnotation: Any
-    cropHintsAnnotation: Any
-    webDetection: Any
-    productSearchResults: Any
-    context: Any
-    error: Any
-
-
 class _PageSize(TypedDict, total=False):
     width: Any
     height: Any
@@ -113,35 +105,54 @@ class _FullTextPageSize(TypedDict, total=False):
     pages: list[_PageSize] | None
 
 
-# How msgspec reports a known field of the wrong JSON type below the top level.
-_WRONG_TYPE = re.compile(r"Expected `(.+)`, got `(.+)` - at `\$\.(.+)`")
-
-RESPONSE_FIELDS = frozenset(_Node.__annotations__) - {"responses", "inputConfig", "totalPages"}
-"""The fields of an AnnotateImageResponse."""
 PAGE_SIZE = "fullTextAnnotation.pages.size"
-"""For :func:`decoder`: of ``fullTextAnnotation``, only each page's width and height
-(the tables with boxes scale normalized vertices by the page size)."""
-_ALWAYS = {"responses", "inputConfig", "totalPages", "context", "error"}
+"""A pseudo-field for :func:`parse_shard`: of ``fullTextAnnotation``, only each page's
+width and height (the tables with boxes scale normalized vertices by the page size)."""
+_TYPES: dict[str, Any] = {"fullTextAnnotation": _FullText | None}
+"""Response fields built into a typed view; all others are plain JSON."""
+_ALWAYS = frozenset({"context", "error"})
+_CONTAINER = frozenset(naming.FILE_KEYS) - _ALWAYS
+"""Keys that make an object a file response or a batch of responses, not a response."""
+
+
+class _Batch(msgspec.Struct, forbid_unknown_fields=True):
+    """The usual shard: a batch or a file response, with no key Vision lacks.
+
+    Its responses come out of the same pass as the shard (one pass over the bytes
+    in all); anything else (a bare response, a key to count) fails to decode as
+    this and is read as a plain object instead, at the cost of a second pass.
+    """
+
+    responses: list[Raw] | msgspec.UnsetType | None = msgspec.UNSET
+    inputConfig: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    input_config: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    totalPages: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    total_pages: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    error: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+_BATCH = msgspec.json.Decoder(_Batch)
+_DOCUMENT = msgspec.json.Decoder(Raw)
+_OBJECTS = msgspec.json.Decoder(list[Raw])
+_ANY: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+# How msgspec reports a value of the wrong JSON type: where is relative to the
+# value decoded, e.g. ".pages" or "[1]", or missing for the value itself.
+_WRONG_TYPE = re.compile(r"Expected `(.+)`, got `(.+?)`(?: - at `\$(.*)`)?")
 
 
 @functools.cache
-def decoder(fields: frozenset[str] = RESPONSE_FIELDS) -> msgspec.json.Decoder[dict[str, Any]]:
-    """A decoder that builds only ``fields`` of each response (and always ``context``
-    and ``error``); msgspec skips the others without building them, so an export
-    of a few tables does not pay for the OCR geometry of the rest."""
-    if fields >= RESPONSE_FIELDS:
-        return msgspec.json.Decoder(_Node)
-    types = {name: kind for name, kind in _Node.__annotations__.items() if name in fields | _ALWAYS}
+def _plan(fields: frozenset[str]) -> dict[str, Any]:
+    """The type each response field is built as, for the fields asked for (and
+    always ``context`` and ``error``); fields missing here are skipped unbuilt."""
+    plan = {name: _TYPES.get(name, Any) for name in RESPONSE_FIELDS & (fields | _ALWAYS)}
     if PAGE_SIZE in fields and "fullTextAnnotation" not in fields:
-        types["fullTextAnnotation"] = "_FullTextPageSize | None"
-    # A TypedDict of its own, found by name in this module (it refers to itself).
-    name = f"_Node_{len(_NODES)}"
-    types["responses"] = f"list[{name}] | None"
-    _NODES[name] = globals()[name] = TypedDict(name, types, total=False)  # type: ignore[operator]
-    return msgspec.json.Decoder(_NODES[name])
+        plan["fullTextAnnotation"] = _FullTextPageSize | None
+    return plan
 
 
-_NODES: dict[str, type] = {}
+@functools.cache
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(kind)
 
 
 @dataclass
@@ -149,7 +160,7 @@ class ParsedShard:
     """The responses of one shard, in order, with their ``uri`` and ``page_number``.
 
     ``response_index`` of a response is its position in these lists, or, once
-    superseded responses are dropped (:meth:`keep`), its entry in ``indexes``.
+    responses are dropped (:meth:`keep`), its entry in ``indexes``.
     """
 
     shard: str
@@ -163,49 +174,141 @@ class ParsedShard:
     """The uri of each position according to the job manifest, for responses
     without ``context``."""
     indexes: list[int] | None = None
+    unrecognised: int = 0
+    """Responses none of whose keys is a Vision field: not read, and not in the lists."""
+    unknown_fields: Counter[str] = field(default_factory=Counter)
+    """Keys Vision does not have beside ones it has, as ``Message.key``: how many
+    responses (or file responses) carry each."""
 
     def __len__(self) -> int:
         return len(self.responses)
 
     def keep(self, mask: Sequence[bool]) -> None:
-        """Drop the responses whose ``mask`` entry is False (superseded by a retry)."""
-        kept = [i for i, wanted in enumerate(mask) if wanted and i < len(self.responses)]
-        self.indexes = kept
+        """Keep only the responses whose position in the shard has a True ``mask``
+        entry (False: superseded by a retry, or not a Vision response)."""
+        positions = range(len(self.responses)) if self.indexes is None else self.indexes
+        kept = [i for i, at in enumerate(positions) if at < len(mask) and mask[at]]
+        self.indexes = [positions[i] for i in kept]
         self.uris = [self.uris[i] for i in kept]
         self.pages = [self.pages[i] for i in kept]
         self.responses = [self.responses[i] for i in kept]
         self.files = [self.files[i] for i in kept]
 
 
-def _add(
-    parsed: ParsedShard,
-    response: Response,
-    fallback_uri: str,
-    file: dict[str, Any] | None = None,
-) -> None:
-    context = response.get("context") or {}
-    position = len(parsed.responses)
-    job_uri = parsed.job_uris[position] if position < len(parsed.job_uris) else None
-    parsed.uris.append(context.get("uri") or job_uri or fallback_uri)
-    # proto3: page 0 means "not set"; image jobs have no page.
-    parsed.pages.append(context.get("pageNumber") or None)
-    parsed.responses.append(response)
-    parsed.files.append(file)
+class _Reader:
+    """Walks one shard's raw objects and fills a :class:`ParsedShard`."""
+
+    def __init__(self, parsed: ParsedShard, location: str, fields: frozenset[str]) -> None:
+        self.parsed = parsed
+        self.location = location
+        self.plan = _plan(fields)
+        self.unrecognised: list[int] = []
+        self.foreign_keys: set[str] = set()
+
+    def container(self, node: Raw, where: str) -> None:
+        """A shard, a file response or a batch of them; ``where`` is its path."""
+        values = {
+            naming.FILE_KEYS[key]: raw for key, raw in node.items() if key in naming.FILE_KEYS
+        }
+        file: dict[str, Any] | None = None
+        if "inputConfig" in values or "totalPages" in values:
+            file = {
+                name: _json(values[name], f"{where}{name}")
+                for name in ("inputConfig", "totalPages")
+                if name in values
+            }
+        if len(values) < len(node):
+            message = "AnnotateFileResponse" if file or "error" in values else "BatchResponse"
+            self.parsed.unknown_fields.update(
+                f"{message}.{key}" for key in node if key not in naming.FILE_KEYS
+            )
+        source = ((file or {}).get("inputConfig") or {}).get("gcsSource") or {}
+        uri = source.get("uri") or self.location
+        items = values.get("responses")
+        if isinstance(items, msgspec.Raw):
+            items = _decode(_OBJECTS, items, f"{where}responses")
+        if not items and "error" in values:
+            error = _json(values["error"], f"{where}error")
+            if error:  # the whole file failed: keep its error as a row of its own
+                self._add({"error": error}, uri, file)
+        for index, item in enumerate(items or ()):
+            at = f"{where}responses[{index}]"
+            if _CONTAINER.isdisjoint(item):
+                self.response(item, at, uri, file)
+            else:
+                self.container(item, f"{at}.")
+
+    def response(self, node: Raw, where: str, uri: str, file: dict[str, Any] | None) -> None:
+        """One AnnotateImageResponse at ``where``; ``uri`` for one without ``context``."""
+        known = [key for key in node if key in naming.RESPONSE_KEYS]
+        if node and not known:
+            self.unrecognised.append(len(self.parsed.responses))
+            self.foreign_keys.update(node)
+            self._add({}, uri, file)
+            return
+        if len(known) < len(node):
+            self.parsed.unknown_fields.update(
+                f"AnnotateImageResponse.{key}" for key in node if key not in naming.RESPONSE_KEYS
+            )
+        # The one choice of naming for the whole response. context and error read
+        # the same in both, but context's pageNumber does not: they are always renamed.
+        snake = naming.is_snake(known)
+        response: Response = {}
+        for key in known:
+            name = naming.RESPONSE_KEYS[key]
+            kind = self.plan.get(name)
+            if kind is None:
+                continue
+            at = f"{where}.{name}" if where else name
+            if snake or name in _ALWAYS:
+                value = _json(node[key], at)
+                response[name] = value if kind is Any else _convert(value, kind, at)
+            else:
+                response[name] = _decode(_decoder(kind), node[key], at)
+        self._add(response, uri, file)
+
+    def _add(self, response: Response, uri: str, file: dict[str, Any] | None) -> None:
+        parsed = self.parsed
+        context = response.get("context") or {}
+        position = len(parsed.responses)
+        job_uri = parsed.job_uris[position] if position < len(parsed.job_uris) else None
+        parsed.uris.append(context.get("uri") or job_uri or uri)
+        # proto3: page 0 means "not set"; image jobs have no page.
+        parsed.pages.append(context.get("pageNumber") or None)
+        parsed.responses.append(response)
+        parsed.files.append(file)
 
 
-def _add_file_response(parsed: ParsedShard, file_response: dict[str, Any], location: str) -> None:
-    input_config = file_response.get("inputConfig") or {}
-    fallback = (input_config.get("gcsSource") or {}).get("uri") or location
-    file = file_response if input_config or "totalPages" in file_response else None
-    responses = file_response.get("responses") or ()
-    if not responses and file_response.get("error"):
-        # The whole file failed: keep its error as a row of its own.
-        _add(parsed, {"error": file_response["error"]}, fallback, file)
-    for item in responses:
-        if "responses" in item or "inputConfig" in item:
-            _add_file_response(parsed, item, location)
-        else:
-            _add(parsed, item, fallback, file)
+def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw, where: str) -> Any:
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise _WrongType(where, str(exc)) from None
+
+
+def _json(raw: msgspec.Raw, where: str) -> Any:
+    """A value as plain JSON, its keys in camelCase whichever naming it has."""
+    return naming.camel_keys(_decode(_ANY, raw, where))
+
+
+def _convert(value: Any, kind: Any, where: str) -> Any:
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        raise _WrongType(where, str(exc)) from None
+
+
+class _WrongType(Exception):
+    """A known field of the wrong JSON type, at ``where`` (a path in the shard)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        match = _WRONG_TYPE.fullmatch(problem)
+        if match is None:
+            super().__init__(f"{where}: {problem}")
+            return
+        expected, got, rest = match.groups()
+        path = f"{where}{rest or ''}".lstrip(".")
+        super().__init__(f"{path} is {got}, expected a JSON {expected.removesuffix(' | null')}")
 
 
 def parse_shard(
@@ -217,43 +320,63 @@ def parse_shard(
 ) -> ParsedShard:
     """Parse one shard. ``shard`` is its name in tables, ``location`` its address,
     ``job_uris`` the input of each position from a job manifest, if there is one;
-    only ``fields`` of each response are built (see :func:`decoder`).
+    only ``fields`` of each response are built (and ``context`` and ``error``).
 
     Raises :class:`ShardError` naming the shard when the bytes are not JSON or
-    not a Vision response, or when a field of the OCR hierarchy has the wrong JSON
-    type. Unknown fields are skipped by the decoder or ignored later.
+    not a Vision response, when no response of the shard is recognised, or when a
+    known field has the wrong JSON type. Unknown fields are counted, not built.
     """
+    parsed = ParsedShard(shard, job_uris=job_uris)
+    reader = _Reader(parsed, location, fields)
+    bare = False
     try:
-        document = decoder(fields).decode(data)
-    except msgspec.ValidationError as exc:
-        raise _not_vision(data, location, str(exc)) from None
+        document = _batch(data)
+        bare = _CONTAINER.isdisjoint(document)
+        if bare:
+            reader.response(document, "", location, None)
+        else:
+            reader.container(document, "")
+    except _WrongType as exc:
+        raise ShardError(location, str(exc)) from None
+    except msgspec.ValidationError:  # not a JSON object at all
+        raise _not_vision(data, location) from None
     except msgspec.DecodeError as exc:
         raise ShardError(location, f"not valid JSON ({exc})") from None
     except RecursionError:
         raise ShardError(location, "not a Vision response: JSON nested too deeply") from None
-    if not document:  # keys Vision does not have, or only fields not asked for
-        whole = msgspec.json.decode(data)
-        if whole and not RESPONSE_FIELDS & whole.keys():
-            raise _not_vision(data, location, "")
-    parsed = ParsedShard(shard, job_uris=job_uris)
-    if "responses" in document or "inputConfig" in document:
-        _add_file_response(parsed, document, location)
-    else:
-        _add(parsed, document, location)
+    if reader.unrecognised:
+        if len(reader.unrecognised) == len(parsed.responses):
+            raise _not_vision(data, location, None if bare else sorted(reader.foreign_keys))
+        parsed.unrecognised = len(reader.unrecognised)
+        unread = set(reader.unrecognised)
+        parsed.keep([i not in unread for i in range(len(parsed.responses))])
     return parsed
 
 
-def _not_vision(data: bytes, location: str, problem: str) -> ShardError:
-    """Say what was found instead of a Vision response (decoding again, untyped)."""
-    wrong_type = _WRONG_TYPE.fullmatch(problem)
-    if wrong_type:
-        expected, got, where = wrong_type.groups()
-        expected = expected.removesuffix(" | null")
-        return ShardError(location, f"{where} is {got}, expected a JSON {expected}")
+def _batch(data: bytes) -> dict[str, Any]:
+    """The shard's top-level keys and values, in one pass when it is a usual batch."""
     try:
-        document = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        return ShardError(location, f"not valid JSON ({exc})")
+        batch = _BATCH.decode(data)
+    except msgspec.ValidationError:
+        return _DOCUMENT.decode(data)
+    return {
+        key: value
+        for key in batch.__struct_fields__
+        if (value := getattr(batch, key)) is not msgspec.UNSET
+    }
+
+
+def _not_vision(data: bytes, location: str, keys: list[str] | None = None) -> ShardError:
+    """Say what was found instead of a Vision response: the keys of responses none
+    of which is recognised, or what the document is."""
+    if keys is not None:
+        shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+        return ShardError(
+            location,
+            f"not a Vision response: keys {shown} (none is a field of an "
+            "AnnotateImageResponse, in camelCase or snake_case)",
+        )
+    document = msgspec.json.decode(data)
     found = (
         f"an object with keys {sorted(document)[:5]}"
         if isinstance(document, dict)

@@ -27,6 +27,10 @@ class ShardRecord:
     generation: int | None
     responses: int
     errors: int = 0
+    unrecognised: int = 0
+    """Responses none of whose keys is a Vision field: not read."""
+    unknown_fields: dict[str, int] = field(default_factory=dict)
+    """Keys Vision does not have, beside ones it has: ignored, counted by name."""
 
 
 @dataclass
@@ -59,6 +63,12 @@ class ExportReport:
     """Answers in ``images`` with an error, by gRPC code."""
     missing_images: list[str] | None = None
     """With a job manifest: the job's images no shard answered (None: no manifest)."""
+    unrecognised: int = 0
+    """Responses of the shards read that are not Vision responses (their keys are
+    no Vision field in either naming): not in the tables; see each shard's count."""
+    unknown_fields: dict[str, int] = field(default_factory=dict)
+    """Keys Vision does not have (``Message.key``), beside ones it has, and how many
+    responses carry each: not exported (a field newer than this version)."""
     version: str = __version__
 
     @property
@@ -82,16 +92,25 @@ class ExportReport:
                 shard.generation,
                 result.responses,
                 result.errors,
+                result.unrecognised,
+                result.unknown_fields,
             )
         )
         self.images += result.responses
         self.errors += result.errors
+        self.unrecognised += result.unrecognised
+        self.unknown_fields = _add_counts(self.unknown_fields, result.unknown_fields)
         self.bytes_read += result.nbytes
 
     def recount(self) -> None:
-        """Responses and errors of every shard recorded, this run's and earlier ones'."""
+        """Responses, errors and what was not read of every shard recorded, this run's
+        and earlier ones'."""
         self.images = sum(record.responses for record in self.shards)
         self.errors = sum(record.errors for record in self.shards)
+        self.unrecognised = sum(record.unrecognised for record in self.shards)
+        self.unknown_fields = {}
+        for record in self.shards:
+            self.unknown_fields = _add_counts(self.unknown_fields, record.unknown_fields)
 
     @property
     def mb_per_second(self) -> float:
@@ -137,6 +156,18 @@ class ExportReport:
                 f"SKIPPED  {len(self.skipped_shards)} bad shards (their rows are missing):"
             )
             lines += [f"  {s.name}: {s.reason}" for s in self.skipped_shards]
+        if self.unrecognised:
+            unread = [s for s in self.shards if s.unrecognised]
+            lines.append(
+                f"UNREAD   {self.unrecognised} responses are not Vision responses (no key is "
+                "a Vision field), in:"
+            )
+            lines += [f"  {s.name}: {s.unrecognised}" for s in unread[:10]]
+            if len(unread) > 10:
+                lines.append(f"  ... and {len(unread) - 10} more shards (see _export.json)")
+        if self.unknown_fields:
+            fields = ", ".join(f"{name} ({n})" for name, n in self.unknown_fields.items())
+            lines.append(f"unknown  fields not exported (newer than this version?): {fields}")
         if self.missing_images:
             lines.append(f"MISSING  {len(self.missing_images)} images of the job have no answer:")
             lines += [f"  {uri}" for uri in self.missing_images[:10]]
@@ -160,6 +191,8 @@ class ExportReport:
         gaps = []
         if self.skipped_shards:
             gaps.append(f"{len(self.skipped_shards)} shards skipped")
+        if self.unrecognised:
+            gaps.append(f"{self.unrecognised} responses not recognised")
         if self.missing_images:
             gaps.append(f"{len(self.missing_images)} images of the job have no answer")
         return gaps
@@ -170,3 +203,11 @@ class ExportReport:
             return f"INCOMPLETE  {', '.join(gaps)}: their rows are missing from the tables"
         job = " and every image of the job has an answer" if self.missing_images == [] else ""
         return f"complete  every shard listed was read{job}"
+
+
+def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    """Counts by name, added, in name order."""
+    if not more:
+        return total
+    names = sorted({*total, *more})
+    return {name: total.get(name, 0) + more.get(name, 0) for name in names}

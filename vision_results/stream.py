@@ -41,6 +41,8 @@ class ShardResult:
     errors: int = 0
     nbytes: int = 0
     error: VisionResultsError | None = None
+    unrecognised: int = 0
+    unknown_fields: dict[str, int] = field(default_factory=dict)
 
 
 def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> ShardResult:
@@ -57,7 +59,15 @@ def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> Shard
             shard.location, f"not a Vision response ({type(exc).__name__}: {exc})"
         ) from exc
     errors = sum(1 for response in parsed.responses if response_error(response))
-    return ShardResult(shard, flat, len(parsed), errors, len(data))
+    return ShardResult(
+        shard,
+        flat,
+        len(parsed),
+        errors,
+        len(data),
+        unrecognised=parsed.unrecognised,
+        unknown_fields=dict(parsed.unknown_fields),
+    )
 
 
 def read_and_flatten(

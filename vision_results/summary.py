@@ -22,7 +22,10 @@ class Summary:
     top_labels: list[tuple[str, int]] = field(default_factory=list)
     """The most frequent labels and how many images have each."""
     gaps: list[str] = field(default_factory=list)
-    """What is missing (skipped shards, unanswered images); empty when complete."""
+    """What is missing (skipped shards, unrecognised responses, unanswered images);
+    empty when complete."""
+    unknown_fields: dict[str, int] = field(default_factory=dict)
+    """Keys Vision does not have, not exported, and how many responses carry each."""
 
     def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The overview as (heading, [(name, value)]) sections."""
@@ -36,6 +39,10 @@ class Summary:
                 ],
             ),
             ("errors by code", [(name, f"{n:,}") for name, n in self.errors.items()]),
+            (
+                "unknown fields (not exported)",
+                [(name, f"{n:,}") for name, n in self.unknown_fields.items()],
+            ),
             ("rows per table", [(name, f"{n:,}") for name, n in self.rows.items() if n]),
             ("top labels (images)", [(label, f"{n:,}") for label, n in self.top_labels]),
         ]
@@ -81,6 +88,7 @@ def summarize(report: ExportReport, labels: pa.Table | None, top: int = 10) -> S
         },
         rows=dict(report.rows),
         gaps=report.gaps(),
+        unknown_fields=dict(report.unknown_fields),
     )
     if labels is not None and labels.num_rows:
         pairs = labels.select(["description", "uri"]).group_by("description")

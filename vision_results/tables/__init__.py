@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
-from vision_results.parse import PAGE_SIZE, RESPONSE_FIELDS, ParsedShard
+from vision_results.naming import RESPONSE_FIELDS
+from vision_results.parse import PAGE_SIZE, ParsedShard
 from vision_results.tables import (
     entities,
     errors,
