@@ -3,6 +3,7 @@ a stand-in service on loopback, which writes its output into fake-gcs-server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -94,6 +95,71 @@ def test_v1p1beta1_posts_to_its_own_surface(
     }
     assert (get.method, get.decoded_path) == ("GET", f"/v1p1beta1/{manifest.operations[0].name}")
     assert load(f"gs://{bucket}/beta", gcs_client).operations[0].state == "DONE"
+
+
+def service_account_key(path: Path, project: str) -> Path:
+    """A key file as the console writes one, with a freshly made key (never used
+    to sign here: the stand-in takes no credentials)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    info = {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "k1",
+        "private_key": pem.decode(),
+        "client_email": f"runner@{project}.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path.write_text(json.dumps(info))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "parent", "path"),
+    [
+        ("--parent", "projects/p", "/v1p1beta1/projects/p/images:asyncBatchAnnotate"),
+        ("GOOGLE_CLOUD_PROJECT", "projects/env-project",
+         "/v1p1beta1/projects/env-project/images:asyncBatchAnnotate"),
+        ("ADC key file", "projects/adc-project",
+         "/v1p1beta1/projects/adc-project/images:asyncBatchAnnotate"),
+        ("no project", None, "/v1p1beta1/images:asyncBatchAnnotate"),
+    ],
+)  # fmt: skip
+def test_v1p1beta1_is_scoped_to_the_project_when_one_is_known(
+    env: None,
+    vision_server: VisionServer,
+    gcs_client: storage.Client,
+    bucket_name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    parent: str | None,
+    path: str,
+) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    if case == "GOOGLE_CLOUD_PROJECT":
+        monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    if case == "ADC key file":
+        key = service_account_key(tmp_path / "key.json", "adc-project")
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    bucket = make_bucket(gcs_client, bucket_name)
+    output = f"gs://{bucket}/scoped/"
+    args = ["submit", images(bucket, 1)[0], "--output", output, "--api-version", "v1p1beta1"]
+    result = CliRunner().invoke(main, [*args, *(["--parent", "projects/p"] * (case == "--parent"))])
+    assert result.exit_code == 0, result.output
+    (post,) = [r for r in vision_server.requests if r.method == "POST"]
+    assert post.decoded_path == path
+    assert post.body.get("parent") == parent
+    assert load(output, gcs_client).request.parent == parent
 
 
 def test_more_than_2000_images_split_into_operations(

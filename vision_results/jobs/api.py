@@ -2,8 +2,11 @@
 
 - v1 (the default) goes through the official ``google-cloud-vision`` client;
 - v1p1beta1 has no async image method in the Python client, so it is called as
-  REST (``POST /v1p1beta1/{parent}/images:asyncBatchAnnotate``, ``GET
-  /v1p1beta1/{name}``) through google-auth's authorized session.
+  REST (``POST /v1p1beta1/{parent=projects/*}/images:asyncBatchAnnotate``, ``GET
+  /v1p1beta1/{name}``) through google-auth's authorized session. Without
+  ``parent`` it is scoped to the project of Application Default Credentials or
+  ``$GOOGLE_CLOUD_PROJECT`` (:func:`default_project`); only with no project at
+  all does it post to the unscoped ``/v1p1beta1/images:asyncBatchAnnotate``.
 
 Both retry transient errors (429, 503, connection resets) with google-api-core's
 :class:`~google.api_core.retry.Retry`. :func:`vision_api` is the one place the
@@ -12,14 +15,16 @@ clients are built.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from google.api_core import exceptions as core_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
-from vision_results.errors import VisionResultsError
+from vision_results.errors import JobError, VisionResultsError
 
 ENDPOINT_VARIABLE = "VISION_RESULTS_VISION_ENDPOINT"
 API_VERSIONS = ("v1", "v1p1beta1")
@@ -44,7 +49,10 @@ class OperationStatus:
 
 
 class VisionApi(Protocol):
-    """Start an operation; read its status by name."""
+    """Start an operation; read its status by name. ``default_parent`` is the
+    ``parent`` used when a job names none (None: the service chooses)."""
+
+    default_parent: str | None
 
     def start(self, requests: list[dict[str, Any]], output: str, batch_size: int,
               parent: str | None) -> str: ...  # fmt: skip
@@ -70,6 +78,8 @@ def _status(name: str, done: bool, state: str, error: dict[str, Any] | None) -> 
 
 class V1Api:
     """v1 through ``google.cloud.vision_v1.ImageAnnotatorClient``."""
+
+    default_parent: str | None = None  # the v1 client posts to the unscoped path, as before
 
     def __init__(self, client: Any, retry: Retry = DEFAULT_RETRY) -> None:
         self.client = client
@@ -107,11 +117,17 @@ class RestApi:
     """v1p1beta1 (or any version) as plain REST through an authorized session."""
 
     def __init__(
-        self, session: Any, endpoint: str, version: str = "v1p1beta1", retry: Retry = DEFAULT_RETRY
+        self,
+        session: Any,
+        endpoint: str,
+        version: str = "v1p1beta1",
+        retry: Retry = DEFAULT_RETRY,
+        project: str | None = None,
     ) -> None:
         self.session = session
         self.base = f"{endpoint.rstrip('/')}/{version}"
         self.retry = retry
+        self.default_parent = f"projects/{project}" if project else None
 
     def _call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         def once() -> dict[str, Any]:
@@ -127,6 +143,7 @@ class RestApi:
     def start(
         self, requests: list[dict[str, Any]], output: str, batch_size: int, parent: str | None
     ) -> str:
+        parent = parent or self.default_parent
         path = f"{parent}/images:asyncBatchAnnotate" if parent else "images:asyncBatchAnnotate"
         body = {
             "requests": requests,
@@ -176,11 +193,33 @@ def vision_api(version: str = "v1", endpoint: str | None = None) -> VisionApi:
     from google.auth.transport.requests import AuthorizedSession
 
     if credentials is None:
-        credentials, _ = google.auth.default(
+        credentials, project = google.auth.default(
             scopes=["https://www.googleapis.com/auth/cloud-platform"]
         )
+    else:
+        project = default_project()
     session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
-    return RestApi(session, endpoint, version)
+    return RestApi(session, endpoint, version, project=project)
+
+
+def default_project() -> str | None:
+    """The project a job is scoped to when it names no ``parent``, for a local
+    stand-in (against Google, ``google.auth.default()`` answers the same way):
+    ``$GOOGLE_CLOUD_PROJECT``, else the ``project_id`` of the key file that
+    ``$GOOGLE_APPLICATION_CREDENTIALS`` names, else None. Nothing is asked of a
+    metadata server or of gcloud."""
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if project or not key_file:
+        return project or None
+    try:
+        info = json.loads(Path(key_file).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise JobError(
+            f"{key_file} (GOOGLE_APPLICATION_CREDENTIALS) cannot be read as a key file: {exc}"
+        ) from None
+    found = info.get("project_id") if isinstance(info, dict) else None
+    return str(found) if found else None
 
 
 def _anonymous() -> Any:

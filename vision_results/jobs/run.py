@@ -97,6 +97,7 @@ def submit(
 ) -> JobManifest:
     """Start the job: write the manifest, then start its operations, at most
     ``max_in_flight`` unfinished at once. Returns once every operation started."""
+    parent = parent or api.default_parent
     request = JobRequest(list(features), max_results, batch_size, parent, api_version)
     manifest = plan(output, images, request)
     save(manifest, storage)
