@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pytest
 from PIL import Image
 
 import vision_results as vr
@@ -72,3 +74,42 @@ def colours(picture: Image.Image) -> set[Any]:
 
 WORD = word("Invoice", [(100, 100), (200, 100), (200, 140), (100, 140)])
 PLAIN = {"labels": False, "confidence": False}
+
+
+def an_object(name: str, score: float | None = None) -> dict[str, pa.Table]:
+    """The tables of one object, `name`, whose box is 100..300 x 150..270 on a 400x300
+    picture; its caption band, if any, is in rows 120..149 above it."""
+    obj: dict[str, Any] = {
+        "name": name,
+        "boundingPoly": rect(0.25, 0.5, 0.75, 0.9, "normalizedVertices"),
+    }
+    if score is not None:
+        obj["score"] = score
+    return tables_of({"localizedObjectAnnotations": [obj]})
+
+
+def extent(
+    picture: Image.Image, color: Any, x0: int, y0: int, x1: int, y1: int
+) -> tuple[int, int, int, int] | None:
+    """The bounds (left, top, right, bottom, inclusive) of the pixels of `color` in the
+    rectangle x0..x1 x y0..y1 (inclusive); None when there are none."""
+    found = [
+        (x, y)
+        for x in range(x0, x1 + 1)
+        for y in range(y0, y1 + 1)
+        if picture.getpixel((x, y)) == color
+    ]
+    if not found:
+        return None
+    xs, ys = [x for x, _ in found], [y for _, y in found]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def hide_installed_fonts(monkeypatch: pytest.MonkeyPatch, *, matplotlib: bool = True) -> None:
+    """No font folders for the caption fonts' lookup; nor matplotlib's DejaVu Sans
+    unless `matplotlib`."""
+    from vision_results import _fonts
+
+    monkeypatch.setattr(_fonts, "FOLDERS", ())
+    if not matplotlib:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)

@@ -25,13 +25,15 @@ from tests.draw_helpers import (
     blank,
     colours,
     edge_midpoints,
+    extent,
+    hide_installed_fonts,
     png,
     rect,
     response,
     tables_of,
     word,
 )
-from vision_results.draw import KINDS, PALETTE, draw
+from vision_results.draw import DENSE_KINDS, KINDS, PALETTE, draw
 from vision_results.synth import SAMPLE_IMAGES, SAMPLE_SEED, write_sample
 
 # --- where boxes land ----------------------------------------------------------------
@@ -231,6 +233,48 @@ def test_labels_and_confidence_are_captions_above_the_box() -> None:
     assert band(labels=False)[1] > 10  # the score alone
 
 
+def caption_over(picture: Image.Image, x0: int, y0: int) -> tuple[int, int, int, int] | None:
+    """Where the pixels that are not white are in the 20 rows above the point (x0, y0),
+    the top-left corner of a box, and the 150 columns from it."""
+    rows = [(x, y) for x in range(x0, x0 + 150) for y in range(y0 - 20, y0 - 1)]
+    inked = [(x, y) for x, y in rows if picture.getpixel((x, y)) != WHITE]
+    if not inked:
+        return None
+    return extent(picture, picture.getpixel(inked[0]), x0, y0 - 20, x0 + 150, y0 - 2)
+
+
+def test_words_and_lines_are_captioned_only_when_asked_for() -> None:
+    # WORD's box is 100..200 x 100..140; its line has the same box; the block around
+    # them is 20..380 x 20..280.
+    tables = tables_of(response(400, 300, WORD))
+
+    def over_word(**options: Any) -> tuple[int, int, int, int] | None:
+        return caption_over(draw(tables, URI, image=blank(400, 300), **options), 100, 100)
+
+    assert DENSE_KINDS == ("words", "lines")
+    assert over_word() is None  # the default kinds: boxes, no caption on a word
+    assert over_word(kinds=["lines"]) is None
+    for options in ({"labels": True}, {"labels": "words"}, {"confidence": ["words"]}):
+        band = over_word(**options)
+        assert band is not None, options
+        assert band[0] == 100 and band[3] >= 97, options  # from the box's corner, up
+        assert band[2] - band[0] > 10, options
+    text, text_and_score = over_word(labels=True), over_word(labels=True, confidence=True)
+    assert text == over_word(labels=True, confidence=False)  # no score on words by default
+    assert text and text_and_score and text_and_score[2] > text[2] + 10  # "Invoice 0.90"
+    assert over_word(labels=["lines", "objects"]) is None
+    line_band = over_word(kinds=["lines"], labels=["lines"])
+    assert line_band is not None and line_band[0] == 100
+
+    blocks = draw(tables, URI, image=blank(400, 300), kinds=["words", "blocks"])
+    block_band = extent(blocks, PALETTE["blocks"], 20, 0, 80, 19)  # above the block
+    assert block_band is not None and block_band[0] == 20 and block_band[3] == 19
+    assert caption_over(blocks, 100, 100) is None
+    assert caption_over(draw(tables, URI, image=blank(400, 300), labels=False), 100, 100) is None
+    with pytest.raises(vr.VisionResultsError, match="unknown kinds \\['word'\\]"):
+        draw(tables, URI, image=blank(400, 300), labels=["word"])
+
+
 # --- the generated sample, through Results -------------------------------------------
 
 
@@ -317,11 +361,13 @@ def test_results_an_export_folder_and_dataframes_give_the_same_picture(
         res.show("gs://synth-bucket/images/nope.jpg", image=blank(10, 10))
 
 
-def test_a_font_of_ones_own_draws_the_captions() -> None:
-    """Pillow's built-in font has no Hebrew: a font file given as `font` is used."""
+def test_a_font_of_ones_own_draws_the_captions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow's built-in font has no Hebrew: a font file given as `font` is used.
+    (With no font installed, so that nothing else is, see test_draw_fonts.py.)"""
     from matplotlib import font_manager
 
     dejavu = font_manager.findfont("DejaVu Sans", fallback_to_default=False)
+    hide_installed_fonts(monkeypatch, matplotlib=False)
     obj = {
         "name": "כלב",
         "score": 0.9,

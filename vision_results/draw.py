@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Union
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vision_results import _fonts
 from vision_results.errors import SourceError, VisionResultsError
 from vision_results.source import read_object
 
@@ -33,13 +34,14 @@ if TYPE_CHECKING:
 
     from vision_results.results import Results
 
-__all__ = ["DEFAULT_KINDS", "KINDS", "PALETTE", "ImageError", "draw"]
+__all__ = ["DEFAULT_KINDS", "DENSE_KINDS", "KINDS", "PALETTE", "ImageError", "draw"]
 
 Color = tuple[int, int, int]
 Row = dict[str, Any]
 Point = tuple[float, float]
 Tables = Union["Results", str, os.PathLike[str], Mapping[str, "pd.DataFrame | pa.Table"]]
 Picture = Union["Image.Image", bytes, str, os.PathLike[str]]
+Captions = bool | str | Iterable[str] | None
 
 PALETTE: dict[str, Color] = {
     "crop_hints": (255, 105, 180),  # pink
@@ -83,6 +85,8 @@ _KINDS = {
 }
 KINDS = tuple(_KINDS)
 DEFAULT_KINDS = ("words", "objects", "faces", "logos", "landmarks", "crop_hints", "products")
+DENSE_KINDS = ("words", "lines")
+"""The kinds captioned only when asked for: a page of text has hundreds of them."""
 _LABEL_CHARS = 30
 
 
@@ -99,8 +103,8 @@ def draw(
     images: Mapping[str, Picture] | None = None,
     page_number: int | None = None,
     kinds: Iterable[str] | None = None,
-    labels: bool = True,
-    confidence: bool = True,
+    labels: Captions = None,
+    confidence: Captions = None,
     colors: Mapping[str, Color] | None = None,
     font: str | os.PathLike[str] | None = None,
     client: Any = None,
@@ -122,19 +126,33 @@ def draw(
     ``paragraphs``, ``blocks``; ``objects``, ``faces`` with their landmarks,
     ``logos``, ``landmarks``, ``crop_hints``, ``products``); default
     :data:`DEFAULT_KINDS`, skipping tables that were not read (named kinds need
-    their table). `labels` and `confidence`: a caption above each box with its
-    text or name, and its score. `colors` overrides :data:`PALETTE` by kind.
-    `font`: a TrueType or OpenType file for the captions; Pillow's built-in font
-    has Latin letters only, so Japanese or Hebrew text needs one (e.g. Noto Sans
-    CJK, DejaVu Sans for Hebrew).
+    their table).
+
+    `labels` and `confidence`: which boxes get a caption above them with their text
+    or name (`labels`) and their score (`confidence`). None (the default): every
+    kind but :data:`DENSE_KINDS` (``words``, ``lines``), which would bury a page of
+    text under captions; True: every kind; False: none; a kind or a list of kinds:
+    those (``labels="words"`` captions the words alone, ``labels=True,
+    confidence=False`` every box with its text but no score).
+    `colors` overrides :data:`PALETTE` by kind.
+
+    `font`: a TrueType or OpenType file for every caption. Without it, captions
+    are in Pillow's built-in font, which has little beyond ASCII; a caption with a
+    letter it lacks is in the first installed font that has all the caption's
+    letters (DejaVu Sans, from the system's fonts or matplotlib's, for accented
+    Latin, Greek, Cyrillic, Hebrew, Arabic; Noto Sans CJK for Japanese, Chinese,
+    Korean; see ``vision_results._fonts``), else the one with the most of them,
+    else the built-in font. A caption mostly in a right-to-left script (Hebrew,
+    Arabic) ends at the box's right edge and reads right to left.
     """
     try:
-        from PIL import ImageDraw, ImageFont, ImageOps
+        from PIL import ImageDraw, ImageOps
     except ImportError as exc:
         raise VisionResultsError(
             "drawing needs Pillow: pip install 'vision-results[notebook]'"
         ) from exc
     wanted = _kinds(kinds)
+    named, scored = _captioned(labels), _captioned(confidence)
     key, page = _locate(tables, uri, page_number)
     if image is None and images is not None and uri in images:
         image = images[uri]
@@ -156,7 +174,7 @@ def draw(
             shapes = [s for s in (scale.polygon(row, prefix) for prefix in kind.boxes) if s]
             for i, shape in enumerate(shapes):
                 pen.line([*shape, shape[0]], palette[name], width if i == 0 else max(1, width // 2))
-            caption = _caption(row, kind, name, labels, confidence)
+            caption = _caption(row, kind, name, name in named, name in scored)
             if shapes and caption:
                 captions.append((shapes[0], caption, palette[name]))
         if name == "faces":
@@ -167,10 +185,11 @@ def draw(
                 pen.ellipse(box, fill=palette["face_landmarks"])
     size = max(10, round(max(canvas.size) / 80))
     try:
-        face = ImageFont.truetype(os.fspath(font), size) if font else ImageFont.load_default(size)
+        chosen = _fonts.load(font, size) if font else None
     except OSError as exc:
         raise VisionResultsError(f"{font}: not a font file Pillow can read ({exc})") from exc
     for shape, caption, color in captions:
+        face = chosen or _fonts.font_for(caption, size)
         _tag(pen, face, shape, caption, color, canvas.width)
     return canvas
 
@@ -180,6 +199,15 @@ def _kinds(kinds: Iterable[str] | None) -> set[str]:
     if unknown := wanted - set(KINDS):
         raise VisionResultsError(f"unknown kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
     return wanted
+
+
+def _captioned(option: Captions) -> set[str]:
+    """The kinds a `labels` or `confidence` option captions."""
+    if option is None:
+        return set(KINDS) - set(DENSE_KINDS)
+    if isinstance(option, bool):
+        return set(KINDS) if option else set()
+    return _kinds(option)
 
 
 def _rows(tables: Tables, name: str, where: pc.Expression) -> list[Row] | None:
@@ -314,11 +342,21 @@ def _tag(
     image_width: int,
 ) -> None:
     """`caption` on a band of `color` just above the box (inside it at the top edge),
-    in black or white, whichever reads better on that colour."""
-    left, top, right, bottom = pen.textbbox((0, 0), caption, font=font)
+    in black or white, whichever reads better on that colour. The band starts at the
+    box's left edge, or ends at its right edge when the caption reads right to left."""
+    from PIL import ImageFont
+
+    rtl = _fonts.right_to_left(caption)
+    direction = None
+    if rtl and getattr(font, "layout_engine", None) == ImageFont.Layout.RAQM:
+        direction = "rtl"  # libraqm orders the letters (and any number) itself
+    elif rtl:
+        caption = _fonts.display_order(caption)  # without it they would read backwards
+    left, top, right, bottom = pen.textbbox((0, 0), caption, font=font, direction=direction)
     pad = 2
     w, h = right - left + 2 * pad, bottom - top + 2 * pad
-    x = max(0, min(min(p[0] for p in shape), image_width - w))
+    xs = [p[0] for p in shape]
+    x = max(0, min(max(xs) - w if rtl else min(xs), image_width - w))
     y = min(p[1] for p in shape) - h
     y = y if y >= 0 else y + h
     pen.rectangle((x, y, x + w, y + h), fill=color)
@@ -328,4 +366,5 @@ def _tag(
         caption,
         fill=(0, 0, 0) if light else (255, 255, 255),
         font=font,
+        direction=direction,
     )
