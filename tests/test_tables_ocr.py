@@ -171,3 +171,37 @@ def test_line_box_is_the_union_of_its_words() -> None:
     line = rows(shard_of([first, second]), "ocr_lines")[0]
     assert (line["x_min"], line["y_min"], line["x_max"], line["y_max"]) == (1, 1, 20, 9)
     assert line["confidence"] == 0.5
+
+
+@pytest.mark.parametrize("absent", [{}, {"confidence": 0.0}], ids=["omitted", "default 0.0"])
+def test_a_missing_confidence_is_null_not_zero(absent: dict[str, Any]) -> None:
+    """TEXT_DETECTION answers have no confidences: they must not read as 0."""
+    words = [word("Hello", "SPACE"), word("world", "LINE_BREAK")]
+    for item in words:
+        del item["confidence"]
+        item.update(absent)
+    shard = shard_of(words)
+    page = shard.responses[0]["fullTextAnnotation"]["pages"][0]
+    page.update(absent)
+    page["blocks"][0].update(absent)
+    page["blocks"][0]["paragraphs"][0].update(absent)
+    for table in ("ocr_pages", "ocr_blocks", "ocr_paragraphs", "ocr_lines", "ocr_words"):
+        assert {row["confidence"] for row in rows(shard, table)} == {None}, table
+
+
+def test_a_line_is_the_mean_of_the_words_that_have_a_confidence() -> None:
+    words = [word("a", "SPACE"), word("b", "SPACE"), word("c", "LINE_BREAK")]
+    words[0]["confidence"], words[1]["confidence"] = 0.9, 0.7
+    del words[2]["confidence"]
+    (line,) = rows(shard_of(words), "ocr_lines")
+    assert line["confidence"] == pytest.approx(0.8)
+    assert [w["confidence"] for w in rows(shard_of(words), "ocr_words")] == [0.9, 0.7, None]
+
+
+def test_pixel_bounds_from_normalized_vertices_are_rounded() -> None:
+    polygon = [{"x": 0.0851064, "y": 0.5}, {"x": 0.34, "y": 0.5}]
+    columns = box_columns([None], [polygon], [857.77], [1000])
+    assert columns["x_min"].to_pylist() == [73.002]  # 0.0851064 * 857.77 = 73.0017167...
+    assert columns["x_max"].to_pylist() == [291.642]
+    assert columns["y_min"].to_pylist() == [500.0]
+    assert columns["norm_x_min"].to_pylist() == [0.0851064]  # as given

@@ -18,6 +18,11 @@ VERTICES = pa.list_(pa.struct([("x", pa.int32()), ("y", pa.int32())]))
 NORMALIZED_VERTICES = pa.list_(pa.struct([("x", pa.float64()), ("y", pa.float64())]))
 BOUND_NAMES = ("x_min", "y_min", "x_max", "y_max")
 NORMALIZED_BOUND_NAMES = tuple(f"norm_{name}" for name in BOUND_NAMES)
+PIXEL_DECIMALS = 3
+"""Pixel bounds computed from normalized vertices are rounded to this many decimals:
+a float32 vertex holds about 7 significant digits, which for pages below 10,000
+pixels (or points) is 3 decimals; the rest is noise of the product
+(73.00000021999999 -> 73.0)."""
 
 
 def box_fields(prefix: str = "", *, normalized_bounds: bool = False) -> list[pa.Field]:
@@ -86,8 +91,10 @@ def box_columns(
         low, high = _extent(pixel, axis)
         normal_low, normal_high = _extent(normal, axis)
         use_normal = np.isnan(low) & known
-        low[use_normal] = normal_low[use_normal] * scale[axis][use_normal]
-        high[use_normal] = normal_high[use_normal] * scale[axis][use_normal]
+        low[use_normal] = np.round(normal_low[use_normal] * scale[axis][use_normal], PIXEL_DECIMALS)
+        high[use_normal] = np.round(
+            normal_high[use_normal] * scale[axis][use_normal], PIXEL_DECIMALS
+        )
         out[f"{prefix}{axis}_min"] = _column(low)
         out[f"{prefix}{axis}_max"] = _column(high)
         out[f"{prefix}norm_{axis}_min"] = _column(normal_low)

@@ -10,6 +10,11 @@ to the line's and the page's text, not to the word's.
 
 Symbols themselves get no table (their boxes are most of the JSON and few
 users need them); their text is in ``ocr_words.text``.
+
+``confidence`` is null where the response has none (TEXT_DETECTION answers
+carry no confidences; proto3 writes the same absence as 0.0 when defaults are
+present): a missing value must not read as "no confidence at all". A line's
+confidence is the mean of its words' that have one.
 """
 
 from __future__ import annotations
@@ -227,7 +232,7 @@ class _Builder:
                 text.append(prefix)
                 prefix = ""
             word_text = "".join([s.get("text", "") for s in symbols])
-            confidence = word.get("confidence", 0.0)
+            confidence = word.get("confidence") or None
             prop = word.get("property")
             detected_languages = prop.get("detectedLanguages") if prop else None
             if not detected_languages:
@@ -253,7 +258,8 @@ class _Builder:
             separator = SEPARATOR.get(after, "") if after else ""
             text.append(prefix + word_text + separator)
             line.pieces.append(prefix + word_text + ("-" if after == "HYPHEN" else separator))
-            line.confidences.append(confidence)
+            if confidence is not None:
+                line.confidences.append(confidence)
             if language:
                 line.languages.append(language)
             if after in LINE_ENDS:
@@ -276,7 +282,7 @@ class _Builder:
             line_index=line_index,
             n_words=len(line.pieces),
             text="".join(line.pieces).strip(SPACES) or None,
-            confidence=sum(line.confidences) / len(line.confidences),
+            confidence=sum(line.confidences) / len(line.confidences) if line.confidences else None,
             language=language,
         )
 
@@ -306,7 +312,7 @@ def _text_row(cols: Columns, element: dict[str, Any], raw_text: str) -> None:
     prop = element.get("property")
     cols.add(
         text=raw_text.strip(SPACES) or None,
-        confidence=element.get("confidence", 0.0),
+        confidence=element.get("confidence") or None,
         language=top_language(prop),
         languages=(prop or _EMPTY).get("detectedLanguages") or None,
     )
