@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from vision_results.cli import main
 from vision_results.report import ExportReport, ShardRecord
@@ -153,3 +154,12 @@ def test_every_serialisation_the_tests_read_is_listed() -> None:
     )
     for form in FORMS:
         assert f"| `{form}`" in section or f"| proto-plus `{form}`" in section, form
+
+
+def test_every_command_has_a_one_line_summary_that_fits_the_list() -> None:
+    listed = CliRunner().invoke(main, ["--help"], terminal_width=80).output
+    commands = listed.split("Commands:\n")[1].splitlines()
+    assert len(commands) == len(main.commands)
+    for line in commands:
+        name, summary = line.split(maxsplit=1)
+        assert summary == main.commands[name].short_help, f"{name}: cut to {summary!r}"

@@ -130,7 +130,7 @@ def test_shards_are_read_in_numeric_order_and_others_reported(tmp_path: Path) ->
     ]
     assert [(s.name, s.reason) for s in report.ignored_objects] == [
         ("_export.json", "export record of vision-results, not Vision output"),
-        ("notes.txt", "name is not output-N-to-M.json"),
+        ("notes.txt", "not a .json file (--include GLOB reads other names)"),
     ]
     record = vr.ExportReport.from_json((tmp_path / "out" / "_export.json").read_bytes())
     assert record == report

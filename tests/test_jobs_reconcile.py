@@ -135,4 +135,6 @@ def test_reconcile_of_a_complete_export_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.output.strip().endswith("complete  every shard listed was read")
     result = CliRunner().invoke(main, ["reconcile", str(tmp_path / "src" / "images")])
-    assert result.exit_code == 1 and "no _export.json, so not a finished export" in result.output
+    assert result.exit_code == 1
+    assert "a folder of Vision output (a SOURCE), not an export" in result.output
+    assert f"vision-results export {tmp_path / 'src' / 'images'} TABLES" in result.output

@@ -88,3 +88,22 @@ def test_committed_notebook_shows_its_outputs(path: Path) -> None:
     assert not errors, f"{path.name} was committed with an error output"
     assert pngs(nb) >= PLOTS.get(path.name, 0), f"{path.name}: its plots are not committed"
     nbformat.validate(nb)
+
+
+def test_what_the_notebooks_import_comes_with_the_notebook_extra() -> None:
+    """A user with ``pip install 'vision-results[notebook]'`` can run them (but for
+    the pipeline notebook's stand-ins, which live in tests/)."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = project["dependencies"] + project["optional-dependencies"]["notebook"]
+    provided = {re.split(r"[<>=\[ ]", name)[0].lower() for name in names}
+    provided |= {"pil", "vision_results", "tests"}  # pillow's module; this package
+    modules = set()
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                modules |= set(re.findall(r"^\s*(?:from|import) (\w+)", cell.source, re.M))
+    third_party = {m.lower() for m in modules if m not in sys.stdlib_module_names}
+    assert third_party <= provided, sorted(third_party - provided)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -52,3 +53,25 @@ def test_summary_shows_unrecognised_responses_and_unknown_fields(tmp_path: Path)
     text = str(summary)
     assert "status     1 responses not recognised" in text
     assert "unknown fields (not exported)\n  AnnotateImageResponse.newField  1" in text
+
+
+def test_the_command_line_and_res_summary_list_the_same_tables(tmp_path: Path) -> None:
+    """Tables with rows one a line, the empty ones counted in one line, both ways."""
+    from click.testing import CliRunner
+
+    from vision_results.cli import main
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "output-1-to-1.json").write_bytes(
+        b'{"responses": [{"labelAnnotations": [{"description": "cat", "score": 1}]}]}'
+    )
+    printed = CliRunner().invoke(main, ["export", str(source), str(tmp_path / "out")]).output
+    empty = [name for name in vr.TABLE_NAMES if name not in ("images", "labels")]
+    line = f"  {len(empty)} empty: {', '.join(empty)}"
+    assert line in printed.splitlines()
+    assert "  labels" in printed and "faces  " not in printed
+    summary = str(vr.open(source, progress=False).summary())
+    assert f"  {len(empty)} empty  {', '.join(empty)}" in summary.splitlines()
+    assert re.search(r"^  labels +1$", summary, re.MULTILINE)
+    assert not re.search(r"^  faces +0$", summary, re.MULTILINE)

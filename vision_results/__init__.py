@@ -18,6 +18,7 @@ from vision_results.errors import (
     JobError,
     ShardError,
     SourceError,
+    UsageError,
     VisionResultsError,
 )
 from vision_results.export import export
@@ -39,6 +40,7 @@ __all__ = [
     "Results",
     "ShardError",
     "SourceError",
+    "UsageError",
     "VisionResultsError",
     "__version__",
     "draw",

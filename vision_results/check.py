@@ -42,9 +42,29 @@ def check(dest: Path) -> ExportReport:
     errors by code, what was skipped and why and, with a job manifest, which
     images have no answer; ``.complete`` says whether anything is missing."""
     record = dest / EXPORT_RECORD
-    if not record.is_file():
-        raise DestinationError(
-            f"{dest}: no {EXPORT_RECORD}, so not a finished export. A folder without it "
-            "is an export that did not finish: run it again with --resume."
+    if record.is_file():
+        return ExportReport.from_json(record.read_bytes())
+    raise DestinationError(f"{dest}: {not_an_export(dest)}")
+
+
+def not_an_export(folder: Path) -> str:
+    """Why ``folder`` has no export record, and what to run instead."""
+    if not folder.exists():
+        return (
+            "no such folder. Give an export's DEST folder, or the gs://BUCKET/PREFIX/ "
+            "OUTPUT of a job."
         )
-    return ExportReport.from_json(record.read_bytes())
+    if not folder.is_dir():
+        return "not a folder. Give an export's DEST folder."
+    unfinished = [p for p in folder.parent.glob(f".{folder.name}.partial-*") if p.is_dir()]
+    if unfinished or any(folder.glob("*/part-*.parquet")):
+        return (
+            f"an export that did not finish (no {EXPORT_RECORD}). Run the same "
+            f"`vision-results export SOURCE {folder} --resume` to finish it."
+        )
+    if any(folder.rglob("*.json")):
+        return (
+            f"a folder of Vision output (a SOURCE), not an export. Export it first: "
+            f"`vision-results export {folder} TABLES`, then `vision-results reconcile TABLES`."
+        )
+    return f"not an export: it has no {EXPORT_RECORD}, no tables and no Vision output."

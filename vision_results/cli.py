@@ -12,12 +12,12 @@ import orjson
 
 from vision_results import jobs
 from vision_results.check import check
-from vision_results.errors import DestinationError, VisionResultsError
+from vision_results.errors import DestinationError, UsageError, VisionResultsError
 from vision_results.export import CHECKPOINT_BYTES, export
-from vision_results.jobs.api import API_VERSIONS, OperationStatus
+from vision_results.jobs.api import API_VERSIONS, FEATURES, OperationStatus
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.run import MAX_IN_FLIGHT, describe
-from vision_results.source import DEFAULT_DEADLINE
+from vision_results.source import DEFAULT_DEADLINE, LOCAL_DEFAULT
 from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES
 from vision_results.tables import TABLE_NAMES
 from vision_results.tables.errors import status_name
@@ -29,13 +29,21 @@ def main() -> None:
     """Google Cloud Vision batch output as tidy Parquet tables."""
 
 
-@main.command("export")
+@main.command("export", short_help="Export Vision responses to Parquet tables.")
 @click.argument("source")
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option(
     "--tables",
     metavar="NAMES",
-    help=f"Comma-separated tables to write (default: all): {','.join(TABLE_NAMES)}.",
+    help="Comma-separated tables to write (default: all). images is written too, unless "
+    f"--keep-all: duplicate answers are found there. Tables: {', '.join(TABLE_NAMES)}.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Read the files whose path under SOURCE, or file name, matches GLOB (repeat for "
+    f"more). Default: {LOCAL_DEFAULT[0]} in a local folder, output-N-to-M.json under gs://.",
 )
 @click.option(
     "--on-error",
@@ -74,7 +82,9 @@ def main() -> None:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit with status 3 when a shard was skipped (with --on-error skip).",
+    help="Exit with status 3 when anything is missing: no shards read, shards skipped, "
+    "responses not recognised, files of Vision responses not read, or a job's images "
+    "without an answer.",
 )
 @click.option(
     "--checkpoint-mb",
@@ -93,11 +103,10 @@ def main() -> None:
 @click.option(
     "--retry-deadline",
     type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_DEADLINE,
-    show_default=True,
     metavar="SECONDS",
     help="How long each listing page or download from gs:// is retried (503, 429, 500, "
-    "resets, timeouts) before the shard counts as failed.",
+    f"resets, timeouts) before it counts as failed [default: {DEFAULT_DEADLINE:.0f}; "
+    "without it a refused connection while listing fails at once].",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option(
@@ -116,6 +125,7 @@ def export_command(
     source: str,
     dest: str,
     tables: str | None,
+    include: tuple[str, ...],
     on_error: str,
     workers: int,
     processes: int | None,
@@ -125,7 +135,7 @@ def export_command(
     strict: bool,
     checkpoint_mb: int,
     max_shard_mb: int,
-    retry_deadline: float,
+    retry_deadline: float | None,
     quiet: bool,
     engine: str,
     scheduler: str | None,
@@ -134,18 +144,36 @@ def export_command(
 
     SOURCE is gs://BUCKET/PREFIX, a local folder or one file. DEST is a local
     folder, or gs://BUCKET/PREFIX with --engine dask; it also gets _export.json,
-    the record of what was read and skipped.
+    the record of what was read and skipped. The summary at the end says
+    complete, or INCOMPLETE and why.
+
+    \b
+    Examples:
+      vision-results export gs://my-bucket/vision-output/ tables/
+      vision-results export saved/ tables/ --include 'page*.json' --tables labels --strict
+
+    \b
+    Exit status:
+      0  exported (complete, or incomplete without --strict)
+      1  an error: a bad shard, no access, DEST exists, ...
+      2  a wrong argument: an unknown table, DEST inside SOURCE, ...
+      3  with --strict: the export is incomplete
     """
     if engine == "dask" and not scheduler:
         raise click.UsageError("--engine dask needs --scheduler ADDRESS (the Dask scheduler)")
     if engine == "local" and scheduler:
         raise click.UsageError("--scheduler is for --engine dask")
-    names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
+    names = None
+    if tables is not None:
+        names = [t.strip() for t in tables.split(",") if t.strip()]
+        if not names:
+            raise click.UsageError("--tables needs at least one table name")
     try:
         report = export(
             source,
             dest,
             tables=names,
+            include=include or None,
             on_error="skip" if on_error == "skip" else "raise",
             workers=workers,
             processes=processes,
@@ -165,6 +193,12 @@ def export_command(
     if not quiet:
         click.echo(report.summary())
         click.echo(f"wrote    {dest}")
+    if report.read_nothing:
+        click.echo(
+            f"warning: no shards were read from {report.source}: check the path or prefix, "
+            "and --include",
+            err=True,
+        )
     if strict and not report.complete:
         click.echo(f"error: incomplete export (--strict): {', '.join(report.gaps())}", err=True)
         sys.exit(3)
@@ -177,6 +211,9 @@ ENDPOINT_HELP = (
 
 
 def _fail(exc: VisionResultsError, hint: str = "") -> NoReturn:
+    """A wrong argument exits with status 2 (as click's own), any other error with 1."""
+    if isinstance(exc, UsageError):
+        raise click.UsageError(str(exc)) from None
     click.echo(f"error: {exc}{hint}", err=True)
     sys.exit(1)
 
@@ -190,9 +227,12 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
         click.echo(line + (f"\n          {describe(op)}" if op.state == "FAILED" else ""))
 
 
-@main.command("submit")
+@main.command("submit", short_help="Start a Vision job (asyncBatchAnnotate) over images.")
 @click.argument("images", nargs=-1, required=True)
-@click.option("--output", help="gs://BUCKET/PREFIX/ the job writes under.")
+@click.option(
+    "--output",
+    help="gs://BUCKET/PREFIX/ the job writes under. Required, except with --retry-failed.",
+)
 @click.option(
     "--retry-failed",
     is_flag=True,
@@ -203,7 +243,7 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
     "--features",
     default=",".join(jobs.DEFAULT_FEATURES),
     show_default=True,
-    help="Comma-separated Vision feature types.",
+    help=f"Comma-separated Vision feature types, of: {', '.join(FEATURES)}.",
 )
 @click.option("--max-results", type=click.IntRange(min=1), help="maxResults of each feature.")
 @click.option("--batch-size", type=click.IntRange(1, 100), default=20, show_default=True,
@@ -234,6 +274,11 @@ def submit_command(
 
     More than 2,000 images are split into several operations, each writing under
     its own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
+
+    Needs Google Cloud credentials (gcloud auth application-default login, or
+    GOOGLE_APPLICATION_CREDENTIALS) allowed to read the images and write under
+    OUTPUT, in a project with the Vision API enabled (the credentials' project, or
+    GOOGLE_CLOUD_PROJECT; --parent names it for the job).
     """
     if retry_failed and (len(images) != 1 or output):
         raise click.UsageError("--retry-failed takes the job's output prefix alone")
@@ -254,7 +299,7 @@ def submit_command(
     _show(manifest, as_json)
 
 
-@main.command("status")
+@main.command("status", short_help="Show the state of a job's operations.")
 @click.argument("output")
 @click.option("--endpoint", help=ENDPOINT_HELP)
 @click.option("--api-version", type=click.Choice(API_VERSIONS), default="v1", show_default=True,
@@ -282,7 +327,7 @@ def _state_line(state: OperationStatus) -> str:
     return line
 
 
-@main.command("wait")
+@main.command("wait", short_help="Wait for a job to finish (resumable).")
 @click.argument("output")
 @click.option("--endpoint", help=ENDPOINT_HELP)
 @click.option("--interval", type=click.FloatRange(min=0), default=10.0, show_default=True,
@@ -298,7 +343,7 @@ def wait_command(output: str, endpoint: str | None, interval: float, as_json: bo
     _show(manifest, as_json)
 
 
-@main.command("reconcile")
+@main.command("reconcile", short_help="Account for an export or a job: read, failed, missing.")
 @click.argument("target")
 @click.option("--strict", is_flag=True, help="Exit with status 3 when anything is missing.")
 def reconcile_command(target: str, strict: bool) -> None:
@@ -310,14 +355,14 @@ def reconcile_command(target: str, strict: bool) -> None:
     images with a result, with an error (by code), and missing.
     """
     try:
-        if Path(target).is_dir():
-            report = check(Path(target))
-            click.echo(report.summary())
-            complete = report.complete
-        else:
+        if target.startswith("gs://"):
             outcome = jobs.reconcile(target)
             click.echo(outcome.summary())
             complete = not outcome.missing and not outcome.errors
+        else:
+            report = check(Path(target))
+            click.echo(report.summary())
+            complete = report.complete
     except VisionResultsError as exc:
         _fail(exc)
     if strict and not complete:

@@ -23,7 +23,7 @@ import functools
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -312,6 +312,7 @@ def export_dask(
     keep_all: bool,
     client: Any,
     progress: bool | None,
+    include: Sequence[str] | None = None,
 ) -> ExportReport:
     """:func:`~vision_results.export` with ``engine="dask"`` (checked arguments)."""
     try:
@@ -327,7 +328,7 @@ def export_dask(
             "or a distributed.Client), e.g. tcp://10.0.0.2:8786."
         )
     started = time.perf_counter()
-    reader = open_source(source, client=client)
+    reader = open_source(source, client=client, include=include)
     if isinstance(reader, LocalSource):
         # Workers resolve paths against their own working folder.
         reader = LocalSource(reader.path.resolve())
@@ -338,7 +339,7 @@ def export_dask(
     # DEST and the scheduler are checked before listing, which can take minutes.
     with staged_target(dest, overwrite) as target, _connect(scheduler) as dask:
         listing, manifest = list_shards(reader)
-        report = start_report(listing, tables)
+        report = start_report(reader, listing, tables)
         tasks = plan_tasks(listing.shards)
         width = max(5, len(str(len(tasks))))
         run = uuid.uuid4().hex[:8]

@@ -12,6 +12,11 @@ class VisionResultsError(Exception):
     """Base class of every error raised by vision-results."""
 
 
+class UsageError(VisionResultsError):
+    """An argument cannot be taken: an unknown table, a DEST inside SOURCE, an option
+    the chosen engine does not have. The command line exits with status 2."""
+
+
 class SourceError(VisionResultsError):
     """The SOURCE cannot be read: missing folder, unknown scheme, no access."""
 

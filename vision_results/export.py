@@ -6,22 +6,29 @@ local engine; ``engine="dask"`` is handed to :mod:`vision_results.distributed`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
 
 from vision_results.check import errors_by_code, missing_images
 from vision_results.dedupe import drop, superseded
-from vision_results.errors import DestinationError, VisionResultsError
+from vision_results.errors import (
+    DestinationError,
+    ShardError,
+    SourceError,
+    UsageError,
+)
 from vision_results.jobs.layout import annotate
 from vision_results.jobs.manifest import JobManifest
+from vision_results.parse import parse_shard
 from vision_results.progress import tqdm
 from vision_results.report import ExportReport, Skipped
 from vision_results.resume import PROGRESS, Progress, drop_shards, find_staging, start, to_read
-from vision_results.source import DEFAULT_DEADLINE, EXPORT_RECORD, Listing, Source, open_source
+from vision_results.source import EXPORT_RECORD, Listing, Source, open_source
 from vision_results.stream import (
     DEFAULT_WORKERS,
     MAX_SHARD_BYTES,
@@ -49,12 +56,62 @@ def check_tables(tables: Iterable[str] | None) -> list[str]:
     if tables is None:
         return list(TABLE_NAMES)
     wanted = set(tables)
-    unknown = wanted - set(TABLE_NAMES)
+    if not wanted:
+        raise UsageError(f"no table names given. Give one or more of: {', '.join(TABLE_NAMES)}.")
+    unknown = sorted(wanted - set(TABLE_NAMES))
     if unknown:
-        raise VisionResultsError(
-            f"unknown table(s): {', '.join(sorted(unknown))}. Known: {', '.join(TABLE_NAMES)}."
-        )
+        raise UsageError(f"{unknown_table(unknown[0])} Known: {', '.join(TABLE_NAMES)}.")
     return [name for name in TABLE_NAMES if name in wanted]
+
+
+def unknown_table(name: str) -> str:
+    """ "unknown table X", with the closest names when there are any."""
+    close = difflib.get_close_matches(name, TABLE_NAMES, n=2, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)." if close else "."
+    return f"unknown table: {name}{hint}"
+
+
+def check_apart(source: str | os.PathLike[str] | Source, dest: str | os.PathLike[str]) -> None:
+    """Refuse a DEST inside SOURCE (a later export would read the tables' folder as
+    shards) or a SOURCE inside DEST (``--overwrite`` would delete it)."""
+    if not isinstance(source, str | os.PathLike):
+        return
+    one, other = os.fspath(source), os.fspath(dest)
+    if one.startswith("gs://") != other.startswith("gs://"):
+        return
+    if _inside(other, one):
+        raise UsageError(
+            f"DEST {other} is inside SOURCE {one}: every later export of SOURCE would meet "
+            "the tables there. Choose a DEST outside SOURCE."
+        )
+    if _inside(one, other):
+        raise UsageError(
+            f"SOURCE {one} is inside DEST {other}: writing DEST would replace it. Choose a "
+            "DEST outside SOURCE."
+        )
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """Whether ``inner`` is ``outer`` or below it (both gs:// or both local paths)."""
+    if outer.startswith("gs://"):
+        return f"{inner.rstrip('/')}/".startswith(f"{outer.rstrip('/')}/")
+    path, folder = Path(inner).resolve(), Path(outer).resolve()
+    return path == folder or folder in path.parents
+
+
+def unread_vision(reader: Source, listing: Listing) -> list[str]:
+    """The ignored objects that hold Vision responses all the same (JSON files with
+    names of their own): looked inside, so that none is left out silently."""
+    found = []
+    for shard in listing.candidates:
+        if shard.size > MAX_SHARD_BYTES:
+            continue
+        try:
+            if len(parse_shard(reader.read(shard), shard.name, shard.location, fields=frozenset())):
+                found.append(shard.name)
+        except (ShardError, SourceError):
+            continue
+    return found
 
 
 def list_shards(reader: Source) -> tuple[Listing, JobManifest | None]:
@@ -67,12 +124,20 @@ def list_shards(reader: Source) -> tuple[Listing, JobManifest | None]:
     return listing, manifest
 
 
-def start_report(listing: Listing, names: list[str]) -> ExportReport:
-    """The report before any shard is read: the source and what its listing ignored."""
+def start_report(reader: Source, listing: Listing, names: list[str]) -> ExportReport:
+    """The report before any shard is read: the source, what its listing ignored and
+    which of those hold Vision responses all the same."""
+    unread = unread_vision(reader, listing)
     return ExportReport(
         source=listing.source,
         tables=names,
-        ignored_objects=[Skipped(name, reason) for name, reason in listing.ignored],
+        ignored_objects=[
+            Skipped(
+                name, f"holds Vision responses, not read: {reason}" if name in unread else reason
+            )
+            for name, reason in listing.ignored
+        ],
+        unread_files=unread,
     )
 
 
@@ -93,7 +158,8 @@ def export(
     scheduler: Any = None,
     checkpoint_bytes: int = CHECKPOINT_BYTES,
     max_shard_bytes: int = MAX_SHARD_BYTES,
-    retry_deadline: float = DEFAULT_DEADLINE,
+    retry_deadline: float | None = None,
+    include: Sequence[str] | None = None,
 ) -> ExportReport:
     """Export every Vision response under SOURCE to Parquet tables in DEST.
 
@@ -116,7 +182,11 @@ def export(
     written, since that is where duplicates are found. Shards larger than
     ``max_shard_bytes`` are refused unread. Each listing page and download of a
     ``gs://`` SOURCE is retried (503, 429, 500, resets, timeouts) for up to
-    ``retry_deadline`` seconds.
+    ``retry_deadline`` seconds (None: 120 s, but a refused connection while listing
+    fails at once). ``include``: globs of the shards to read, matched against their
+    path under SOURCE or their file name (default: every ``*.json`` of a local
+    folder, ``output-N-to-M.json`` under a ``gs://`` prefix); other JSON files that
+    hold Vision responses are named in the report, which is then incomplete.
 
     ``engine="dask"`` runs the export on the Dask cluster ``scheduler`` (an
     address or a ``distributed.Client``); DEST may then be ``gs://BUCKET/PREFIX``.
@@ -124,28 +194,33 @@ def export(
     local engine. See :mod:`vision_results.distributed`.
     """
     if on_error not in ("raise", "skip"):
-        raise VisionResultsError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+        raise UsageError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    if tables is not None:
+        tables = list(tables)
+        check_tables(tables)
     names = check_tables(tables if keep_all or tables is None else [*tables, "images"])
+    check_apart(source, dest)
     if engine == "dask":
         if resume:
-            raise VisionResultsError("resume is for the local engine; the Dask engine starts over.")
+            raise UsageError("resume is for the local engine; the Dask engine starts over.")
         from vision_results.distributed import export_dask
 
         return export_dask(
             source, dest, scheduler=scheduler, tables=names, on_error=on_error,
             overwrite=overwrite, keep_all=keep_all, client=client, progress=progress,
+            include=include,
         )  # fmt: skip
     if engine != "local":
-        raise VisionResultsError(f"engine must be 'local' or 'dask', not {engine!r}")
+        raise UsageError(f"engine must be 'local' or 'dask', not {engine!r}")
     if scheduler is not None:
-        raise VisionResultsError("scheduler is for engine='dask'; pass engine='dask' too.")
+        raise UsageError("scheduler is for engine='dask'; pass engine='dask' too.")
     if os.fspath(dest).startswith("gs://"):
         raise DestinationError(
             f"{os.fspath(dest)}: the local engine writes a local folder. Use the Dask engine "
             "(--engine dask, engine='dask') for a gs:// DEST, or copy the folder afterwards."
         )
     started = time.perf_counter()
-    reader = open_source(source, client=client, retry_deadline=retry_deadline)
+    reader = open_source(source, client=client, retry_deadline=retry_deadline, include=include)
     listing, manifest = list_shards(reader)
     target = Path(dest)
     staged = StagedDestination(
@@ -163,7 +238,8 @@ def export(
         drop_shards(staging, names, [record.name for record in stale])
         report = done.report
         report.keep_all = keep_all
-        report.ignored_objects = [Skipped(name, reason) for name, reason in listing.ignored]
+        looked = start_report(reader, listing, names)
+        report.ignored_objects, report.unread_files = looked.ignored_objects, looked.unread_files
         report.reused_shards = len(report.shards)
         report.replaced_shards = [record.name for record in stale]
         report.bytes_read = 0

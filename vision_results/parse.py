@@ -341,7 +341,7 @@ def parse_shard(
     except msgspec.ValidationError:  # not a JSON object at all
         raise _not_vision(data, location) from None
     except msgspec.DecodeError as exc:
-        raise ShardError(location, f"not valid JSON ({exc})") from None
+        raise ShardError(location, _not_json(data, exc)) from None
     except RecursionError:
         raise ShardError(location, "not a Vision response: JSON nested too deeply") from None
     if reader.unrecognised:
@@ -364,6 +364,20 @@ def _batch(data: bytes) -> dict[str, Any]:
         for key in batch.__struct_fields__
         if (value := getattr(batch, key)) is not msgspec.UNSET
     }
+
+
+def _not_json(data: bytes, exc: msgspec.DecodeError) -> str:
+    """What is wrong with bytes that are not JSON: an empty file, or text that is
+    not JSON at all, said as such; else the decoder's own reason."""
+    if not data:
+        return "not valid JSON: empty file (0 bytes)"
+    if not data.strip():
+        return f"not valid JSON: only whitespace ({len(data)} bytes)"
+    start = data.lstrip()[:1]
+    if start not in b'{["-0123456789tfn':
+        shown = data.lstrip()[:40].decode("utf-8", "replace")
+        return f"not JSON: it starts with {shown!r} (a Vision output file is one JSON object)"
+    return f"not valid JSON ({exc})"
 
 
 def _not_vision(data: bytes, location: str, keys: list[str] | None = None) -> ShardError:

@@ -6,8 +6,8 @@ The same record is printed as the command's summary, written as
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
@@ -69,7 +69,13 @@ class ExportReport:
     unknown_fields: dict[str, int] = field(default_factory=dict)
     """Keys Vision does not have (``Message.key``), beside ones it has, and how many
     responses carry each: not exported (a field newer than this version)."""
+    unread_files: list[str] = field(default_factory=list)
+    """Ignored objects (their names do not match ``include``) that hold Vision
+    responses all the same: not read, so the export is incomplete."""
     version: str = __version__
+
+    RECORD: ClassVar[str] = "_export.json"
+    """Where the whole record can be seen, for the summary's "and N more"."""
 
     @property
     def complete(self) -> bool:
@@ -128,7 +134,8 @@ class ExportReport:
         return cls(**raw)
 
     def summary(self) -> str:
-        """A few lines for a person: what was read, what was left out, how fast."""
+        """A few lines for a person: what was read, what was left out, how fast.
+        Tables are listed when they have rows; the empty ones in one line."""
         lines = [
             f"source   {self.source}",
             f"read     {len(self.shards)} shards, {self.bytes_read / 1e6:.1f} MB in "
@@ -149,8 +156,12 @@ class ExportReport:
                 f"dropped  {self.superseded} answers superseded by a later answer of the same "
                 "image (--keep-all keeps them)"
             )
-        width = max((len(name) for name in self.rows), default=0)
-        lines += [f"  {name:<{width}}  {rows:>12,} rows" for name, rows in self.rows.items()]
+        filled = {name: rows for name, rows in self.rows.items() if rows}
+        width = max((len(name) for name in filled), default=0)
+        lines += [f"  {name:<{width}}  {rows:>12,} rows" for name, rows in filled.items()]
+        empty = [name for name, rows in self.rows.items() if not rows]
+        if empty:
+            lines.append(f"  {empty_tables(empty)}")
         if self.skipped_shards:
             lines.append(
                 f"SKIPPED  {len(self.skipped_shards)} bad shards (their rows are missing):"
@@ -164,7 +175,7 @@ class ExportReport:
             )
             lines += [f"  {s.name}: {s.unrecognised}" for s in unread[:10]]
             if len(unread) > 10:
-                lines.append(f"  ... and {len(unread) - 10} more shards (see _export.json)")
+                lines.append(f"  ... and {len(unread) - 10} more (shards in {self.RECORD})")
         if self.unknown_fields:
             fields = ", ".join(f"{name} ({n})" for name, n in self.unknown_fields.items())
             lines.append(f"unknown  fields not exported (newer than this version?): {fields}")
@@ -172,14 +183,30 @@ class ExportReport:
             lines.append(f"MISSING  {len(self.missing_images)} images of the job have no answer:")
             lines += [f"  {uri}" for uri in self.missing_images[:10]]
             if len(self.missing_images) > 10:
-                lines.append(f"  ... and {len(self.missing_images) - 10} more (see _export.json)")
+                lines.append(
+                    f"  ... and {len(self.missing_images) - 10} more (missing_images in "
+                    f"{self.RECORD})"
+                )
+        if self.unread_files:
+            lines.append(
+                f"NOT READ {len(self.unread_files)} files hold Vision responses but their names "
+                "are not read (--include GLOB, include=[...], reads them):"
+            )
+            lines += [f"  {name}" for name in self.unread_files[:10]]
+            if len(self.unread_files) > 10:
+                lines.append(
+                    f"  ... and {len(self.unread_files) - 10} more (unread_files in {self.RECORD})"
+                )
         if self.ignored_objects:
             lines.append(
                 f"ignored  {len(self.ignored_objects)} objects that are not Vision output:"
             )
             lines += [f"  {s.name} ({s.reason})" for s in self.ignored_objects[:10]]
             if len(self.ignored_objects) > 10:
-                lines.append(f"  ... and {len(self.ignored_objects) - 10} more (see _export.json)")
+                lines.append(
+                    f"  ... and {len(self.ignored_objects) - 10} more (ignored_objects in "
+                    f"{self.RECORD})"
+                )
         lines.append(self._verdict())
         return "\n".join(lines)
 
@@ -187,18 +214,33 @@ class ExportReport:
         return self.summary()
 
     def gaps(self) -> list[str]:
-        """What is missing, in words: skipped shards, a job's unanswered images."""
+        """What is missing, in words: nothing read at all, skipped shards, unrecognised
+        responses, files of Vision responses not read, a job's unanswered images."""
         gaps = []
+        if self.read_nothing:
+            gaps.append("no shards read")
         if self.skipped_shards:
             gaps.append(f"{len(self.skipped_shards)} shards skipped")
         if self.unrecognised:
             gaps.append(f"{self.unrecognised} responses not recognised")
+        if self.unread_files:
+            gaps.append(f"{len(self.unread_files)} files of Vision responses not read")
         if self.missing_images:
             gaps.append(f"{len(self.missing_images)} images of the job have no answer")
         return gaps
 
+    @property
+    def read_nothing(self) -> bool:
+        """No shard was read (or skipped): a mistyped SOURCE, or names not included."""
+        return not self.shards and not self.skipped_shards
+
     def _verdict(self) -> str:
         gaps = self.gaps()
+        if self.read_nothing:
+            return (
+                f"INCOMPLETE  no shards read from {self.source}: check the path or prefix, "
+                "and which names are read (--include)"
+            )
         if gaps:
             return f"INCOMPLETE  {', '.join(gaps)}: their rows are missing from the tables"
         job = " and every image of the job has an answer" if self.missing_images == [] else ""
@@ -211,3 +253,19 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
         return total
     names = sorted({*total, *more})
     return {name: total.get(name, 0) + more.get(name, 0) for name in names}
+
+
+def empty_tables(names: list[str]) -> str:
+    """The tables without rows, in one line."""
+    return f"{len(names)} empty: {', '.join(names)}"
+
+
+class CachedReport(ExportReport):
+    """The record of ``vr.open`` of a SOURCE, which lives in a temporary cache: its
+    summary points at ``res.check()`` rather than a file the user cannot see."""
+
+    RECORD: ClassVar[str] = "res.check()"
+
+    @classmethod
+    def of(cls, report: ExportReport) -> CachedReport:
+        return cls(**{f.name: getattr(report, f.name) for f in fields(report)})

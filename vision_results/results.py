@@ -3,7 +3,8 @@
 :func:`open` reads every shard once, up front and with a progress bar, into a
 local Parquet cache (the same files ``export`` writes). Table attributes then
 only read that cache: no network call hides behind an attribute, and reading
-a second table does not download or parse anything again.
+a second table does not download or parse anything again. An export folder
+(one with ``_export.json``) is opened as it is: its tables are read in place.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any, overload
 import pandas as pd
 import pyarrow.dataset as ds
 
-from vision_results.errors import VisionResultsError
-from vision_results.export import Engine, OnError, export
-from vision_results.report import ExportReport
-from vision_results.source import Source
+from vision_results.errors import UsageError
+from vision_results.export import Engine, OnError, export, unknown_table
+from vision_results.report import CachedReport, ExportReport
+from vision_results.source import EXPORT_RECORD, Source, is_export_record
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.summary import Summary, summarize
+from vision_results.tables import TABLE_NAMES
 from vision_results.writer import StagedDestination
 
 if TYPE_CHECKING:
@@ -79,7 +81,9 @@ class Results:
     def dataset(self, name: str) -> ds.Dataset:
         """The table as a ``pyarrow.dataset`` (for filters and column selection)."""
         if name not in self.report.tables:
-            raise VisionResultsError(
+            if name not in TABLE_NAMES:
+                raise UsageError(f"{unknown_table(name)} Read: {', '.join(self.report.tables)}.")
+            raise UsageError(
                 f"table {name!r} was not read; open the source with tables=[..., {name!r}]. "
                 f"Read: {', '.join(self.report.tables)}."
             )
@@ -166,6 +170,7 @@ def open(
     client: Any = None,
     progress: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
+    include: Iterable[str] | None = None,
 ) -> Results:
     """Read SOURCE (``gs://bucket/prefix``, a folder or a file) into :class:`Results`.
 
@@ -173,7 +178,14 @@ def open(
     answer of an image answered twice, not the latest). The cache lives in
     a temporary folder (under ``cache_dir`` if given) and is removed when the
     Results object is garbage collected.
+
+    A local export folder (``DEST`` of an export, with its ``_export.json``) is
+    opened as it is: nothing is parsed or copied, ``res.check()`` is its record,
+    and ``tables`` may choose among its tables.
     """
+    record = Path(source) / EXPORT_RECORD if isinstance(source, str | os.PathLike) else None
+    if record is not None and record.is_file() and is_export_record(data := record.read_bytes()):
+        return _open_export(record.parent, ExportReport.from_json(data), tables, keep_all)
     root = Path(tempfile.mkdtemp(prefix="vision-results-", dir=cache_dir))
     path = root / "tables"
     try:
@@ -187,10 +199,31 @@ def open(
             keep_all=keep_all,
             client=client,
             progress=progress,
+            include=None if include is None else list(include),
         )
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    results = Results(path, report, on_error=on_error)
+    results = Results(path, CachedReport.of(report), on_error=on_error)
     weakref.finalize(results, shutil.rmtree, root, True)
     return results
+
+
+def _open_export(
+    folder: Path, report: ExportReport, tables: Iterable[str] | None, keep_all: bool
+) -> Results:
+    """An export folder as Results, its tables read in place."""
+    if keep_all != report.keep_all:
+        raise UsageError(
+            f"{folder} was exported with keep_all={report.keep_all}; open it without keep_all, "
+            "or export its SOURCE again with the other setting."
+        )
+    if tables is not None:
+        wanted = list(tables)
+        missing = [name for name in wanted if name not in report.tables]
+        if missing:
+            raise UsageError(
+                f"{folder} has no table {missing[0]!r}; it holds {', '.join(report.tables)}."
+            )
+        report.tables = [name for name in report.tables if name in wanted]
+    return Results(folder, report)

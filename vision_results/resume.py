@@ -32,10 +32,10 @@ import pyarrow.compute as pc
 
 from vision_results.errors import DestinationError
 from vision_results.report import ExportReport, ShardRecord
-from vision_results.source import EXPORT_RECORD, Shard
+from vision_results.source import EXPORT_RECORD, PROGRESS_RECORD, Shard
 from vision_results.writer import rewrite_without
 
-PROGRESS = "_progress.json"
+PROGRESS = PROGRESS_RECORD
 
 
 @dataclass

@@ -43,9 +43,15 @@ class Summary:
                 "unknown fields (not exported)",
                 [(name, f"{n:,}") for name, n in self.unknown_fields.items()],
             ),
-            ("rows per table", [(name, f"{n:,}") for name, n in self.rows.items() if n]),
+            ("rows per table", self._rows()),
             ("top labels (images)", [(label, f"{n:,}") for label, n in self.top_labels]),
         ]
+
+    def _rows(self) -> list[tuple[str, str]]:
+        """Tables with rows, then the empty ones in one line (as the export's summary)."""
+        rows = [(name, f"{n:,}") for name, n in self.rows.items() if n]
+        empty = [name for name, n in self.rows.items() if not n]
+        return [*rows, (f"{len(empty)} empty", ", ".join(empty))] if empty else rows
 
     def __str__(self) -> str:
         lines = []

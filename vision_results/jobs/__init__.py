@@ -16,7 +16,7 @@ from google.api_core.exceptions import GoogleAPICallError
 from vision_results.errors import JobError
 from vision_results.jobs import reconcile as _reconcile
 from vision_results.jobs import run as _run
-from vision_results.jobs.api import OperationStatus, VisionApi, vision_api
+from vision_results.jobs.api import OperationStatus, VisionApi, check_features, vision_api
 from vision_results.jobs.images import collect
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.reconcile import Reconciliation
@@ -49,6 +49,8 @@ def submit(
 ) -> JobManifest:
     """Start a job for ``images`` (gs:// URIs, gs://BUCKET/PREFIX/ folders, or files
     listing URIs) writing under ``output``; with ``wait=True``, also wait for it."""
+    features = list(features)
+    check_features(features)  # before any client is built: a typo fails at once
     storage, api = _clients(storage, api, api_version, endpoint)
     sources = [images] if isinstance(images, str) else list(images)
     manifest = _run.submit(

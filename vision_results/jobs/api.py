@@ -24,11 +24,27 @@ from typing import Any, Protocol
 from google.api_core import exceptions as core_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
-from vision_results.errors import JobError, VisionResultsError
+from vision_results.errors import JobError, UsageError
+from vision_results.source import no_credentials
 
 ENDPOINT_VARIABLE = "VISION_RESULTS_VISION_ENDPOINT"
 API_VERSIONS = ("v1", "v1p1beta1")
 OPERATION_STATES = ("STATE_UNSPECIFIED", "CREATED", "RUNNING", "DONE", "CANCELLED")
+FEATURES = (
+    "FACE_DETECTION",
+    "LANDMARK_DETECTION",
+    "LOGO_DETECTION",
+    "LABEL_DETECTION",
+    "TEXT_DETECTION",
+    "DOCUMENT_TEXT_DETECTION",
+    "SAFE_SEARCH_DETECTION",
+    "IMAGE_PROPERTIES",
+    "CROP_HINTS",
+    "WEB_DETECTION",
+    "PRODUCT_SEARCH",
+    "OBJECT_LOCALIZATION",
+)
+"""The feature types of v1 ``Feature.Type`` (but TYPE_UNSPECIFIED)."""
 
 TRANSIENT = if_exception_type(
     core_exceptions.TooManyRequests,
@@ -58,6 +74,19 @@ class VisionApi(Protocol):
               parent: str | None) -> str: ...  # fmt: skip
 
     def status(self, name: str) -> OperationStatus: ...
+
+
+def check_features(features: list[str]) -> None:
+    """Refuse an unknown feature type before anything is started."""
+    import difflib
+
+    for name in features:
+        if name not in FEATURES:
+            close = difflib.get_close_matches(name, FEATURES, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"unknown feature type {name!r}: {hint}Known: {', '.join(FEATURES)}.")
+    if not features:
+        raise UsageError(f"no feature types given. Give one or more of: {', '.join(FEATURES)}.")
 
 
 def image_requests(
@@ -174,8 +203,17 @@ def vision_api(version: str = "v1", endpoint: str | None = None) -> VisionApi:
     Application Default Credentials are used.
     """
     if version not in API_VERSIONS:
-        raise VisionResultsError(f"API version must be one of {', '.join(API_VERSIONS)}")
+        raise UsageError(f"API version must be one of {', '.join(API_VERSIONS)}")
     endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or "https://vision.googleapis.com"
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        return _build(version, endpoint)
+    except DefaultCredentialsError as exc:
+        raise JobError(no_credentials(exc)) from exc
+
+
+def _build(version: str, endpoint: str) -> VisionApi:
     local = endpoint.startswith("http://")
     credentials = _anonymous() if local else None
     if version == "v1":
