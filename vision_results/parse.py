@@ -35,6 +35,7 @@ import msgspec
 
 from vision_results import naming
 from vision_results.errors import ShardError
+from vision_results.messages import PAGE_SIZE
 from vision_results.naming import RESPONSE_FIELDS
 
 Response = dict[str, Any]
@@ -105,9 +106,6 @@ class _FullTextPageSize(TypedDict, total=False):
     pages: list[_PageSize] | None
 
 
-PAGE_SIZE = "fullTextAnnotation.pages.size"
-"""A pseudo-field for :func:`parse_shard`: of ``fullTextAnnotation``, only each page's
-width and height (the tables with boxes scale normalized vertices by the page size)."""
 _TYPES: dict[str, Any] = {"fullTextAnnotation": _FullText | None}
 """Response fields built into a typed view; all others are plain JSON."""
 _ALWAYS = frozenset({"context", "error"})
@@ -174,6 +172,13 @@ class ParsedShard:
     """The uri of each position according to the job manifest, for responses
     without ``context``."""
     indexes: list[int] | None = None
+    paths: list[str] = field(default_factory=list)
+    """Where each response is in the shard (``responses[3]``), for messages."""
+    simple: bool = True
+    """One flat batch of camelCase responses (no bare response, no nesting, no
+    snake_case): a shard the fast path (:mod:`vision_results.decode`) reads alike."""
+    total: int = 0
+    """Responses in the shard, before any was dropped."""
     unrecognised: int = 0
     """Responses none of whose keys is a Vision field: not read, and not in the lists."""
     unknown_fields: Counter[str] = field(default_factory=Counter)
@@ -189,6 +194,7 @@ class ParsedShard:
         positions = range(len(self.responses)) if self.indexes is None else self.indexes
         kept = [i for i, at in enumerate(positions) if at < len(mask) and mask[at]]
         self.indexes = [positions[i] for i in kept]
+        self.paths = [self.paths[i] for i in kept]
         self.uris = [self.uris[i] for i in kept]
         self.pages = [self.pages[i] for i in kept]
         self.responses = [self.responses[i] for i in kept]
@@ -227,10 +233,13 @@ class _Reader:
         items = values.get("responses")
         if isinstance(items, msgspec.Raw):
             items = _decode(_OBJECTS, items, f"{where}responses")
+        if where:
+            self.parsed.simple = False  # a synchronous files:annotate answer
         if not items and "error" in values:
             error = _json(values["error"], f"{where}error")
             if error:  # the whole file failed: keep its error as a row of its own
-                self._add({"error": error}, uri, file)
+                self.parsed.simple = False
+                self._add({"error": error}, uri, file, f"{where}error")
         for index, item in enumerate(items or ()):
             at = f"{where}responses[{index}]"
             if _CONTAINER.isdisjoint(item):
@@ -244,7 +253,7 @@ class _Reader:
         if node and not known:
             self.unrecognised.append(len(self.parsed.responses))
             self.foreign_keys.update(node)
-            self._add({}, uri, file)
+            self._add({}, uri, file, where)
             return
         if len(known) < len(node):
             self.parsed.unknown_fields.update(
@@ -253,6 +262,8 @@ class _Reader:
         # The one choice of naming for the whole response. context and error read
         # the same in both, but context's pageNumber does not: they are always renamed.
         snake = naming.is_snake(known)
+        if snake or not where:
+            self.parsed.simple = False
         response: Response = {}
         for key in known:
             name = naming.RESPONSE_KEYS[key]
@@ -265,9 +276,9 @@ class _Reader:
                 response[name] = value if kind is Any else _convert(value, kind, at)
             else:
                 response[name] = _decode(_decoder(kind), node[key], at)
-        self._add(response, uri, file)
+        self._add(response, uri, file, where)
 
-    def _add(self, response: Response, uri: str, file: dict[str, Any] | None) -> None:
+    def _add(self, response: Response, uri: str, file: dict[str, Any] | None, where: str) -> None:
         parsed = self.parsed
         context = response.get("context") or {}
         position = len(parsed.responses)
@@ -277,6 +288,8 @@ class _Reader:
         parsed.pages.append(context.get("pageNumber") or None)
         parsed.responses.append(response)
         parsed.files.append(file)
+        parsed.paths.append(where or "the response")
+        parsed.total += 1
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw, where: str) -> Any:

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
+from vision_results.messages import PAGE_SIZE
 from vision_results.naming import RESPONSE_FIELDS
-from vision_results.parse import PAGE_SIZE, ParsedShard
+from vision_results.parse import ParsedShard
 from vision_results.tables import (
     entities,
     errors,

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vision_results.tables._arrow import rename_struct_list
+
 VERTICES = pa.list_(pa.struct([("x", pa.int32()), ("y", pa.int32())]))
 NORMALIZED_VERTICES = pa.list_(pa.struct([("x", pa.float64()), ("y", pa.float64())]))
 BOUND_NAMES = ("x_min", "y_min", "x_max", "y_max")
@@ -84,7 +86,15 @@ def box_columns(
     """
     pixel = struct_list(vertices, VERTICES, ["x", "y"], {"x": 0, "y": 0})
     normal = struct_list(normalized, NORMALIZED_VERTICES, ["x", "y"], {"x": 0.0, "y": 0.0})
-    scale = {"x": np.array(width, dtype=np.float64), "y": np.array(height, dtype=np.float64)}
+    return _columns(
+        pixel, normal, np.array(width, dtype=np.float64), np.array(height, dtype=np.float64), prefix
+    )
+
+
+def _columns(
+    pixel: pa.ListArray, normal: pa.ListArray, width: np.ndarray, height: np.ndarray, prefix: str
+) -> dict[str, pa.Array]:
+    scale = {"x": width, "y": height}
     known = ~np.isnan(scale["x"]) & ~np.isnan(scale["y"])
     out: dict[str, pa.Array] = {}
     for axis in ("x", "y"):
@@ -102,3 +112,16 @@ def box_columns(
     out[f"{prefix}vertices"] = pixel
     out[f"{prefix}normalized_vertices"] = normal
     return out
+
+
+def boxes(
+    polys: pa.Array, width: np.ndarray, height: np.ndarray, prefix: str = ""
+) -> dict[str, pa.Array]:
+    """The box columns of BoundingPoly structs (null where an element has none), with
+    each row's page size (NaN where unknown) to scale normalized vertices."""
+    pixel = rename_struct_list(pc.struct_field(polys, "vertices"), ["x", "y"],
+                               {"x": 0, "y": 0}, VERTICES)  # fmt: skip
+    normal = rename_struct_list(pc.struct_field(polys, "normalizedVertices"), ["x", "y"],
+                                {"x": 0.0, "y": 0.0}, NORMALIZED_VERTICES)  # fmt: skip
+    return _columns(pixel, normal, np.asarray(width, np.float64), np.asarray(height, np.float64),
+                    prefix)  # fmt: skip

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from vision_results.batch import Batch
 from vision_results.parse import ParsedShard
+from vision_results.tables import _arrow
 from vision_results.tables._common import PROPERTIES, Columns, properties, table_schema
 
 SCHEMA = table_schema(
@@ -31,3 +33,18 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
                 properties=properties(label),
             )
     return {"labels": cols.table()}
+
+
+def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+    level = _arrow.explode(batch.field("labelAnnotations"))
+    labels = level.values
+    columns = {
+        **batch.keys(level.parents),
+        "rank": level.positions,
+        "mid": _arrow.text(_arrow.field(labels, "mid")),
+        "description": _arrow.text(_arrow.field(labels, "description")),
+        "score": _arrow.number(_arrow.field(labels, "score")),
+        "topicality": _arrow.number(_arrow.field(labels, "topicality")),
+        "properties": _arrow.properties(labels),
+    }
+    return {"labels": pa.Table.from_pydict(columns, schema=SCHEMA)}
