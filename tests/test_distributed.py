@@ -162,7 +162,7 @@ def test_gcs_source_to_gcs_dest_and_overwrite(
         overwrite=True, keep_all=True, progress=False,
     )  # fmt: skip
     names = {blob.name.removeprefix("runs/tables/") for blob in gcs_client.list_blobs(OUT_BUCKET)}
-    assert {name.partition("/")[0] for name in names} == {"labels", "_export.json"}
+    assert {name.partition("/")[0] for name in names} == {"labels", "_answers", "_export.json"}
     labels = pq.read_table(f"{root}/labels", filesystem=fs)
     assert labels.equals(reference[1]["labels"])
 

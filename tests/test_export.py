@@ -173,7 +173,7 @@ def test_existing_dest_is_refused_unless_overwrite(sample: Path, tmp_path: Path)
         vr.export(sample, dest, tables=["labels"])
     assert (dest / "keep.txt").exists()
     vr.export(sample, dest, tables=["labels"], overwrite=True, keep_all=True)
-    assert sorted(p.name for p in dest.iterdir()) == ["_export.json", "labels"]
+    assert sorted(p.name for p in dest.iterdir()) == ["_answers", "_export.json", "labels"]
 
 
 def test_unknown_table_is_refused(sample: Path, tmp_path: Path) -> None:

@@ -86,7 +86,10 @@ def test_shard_names_never_lead_outside_dest(
     report = vr.export(f"gs://{bucket_name}/run", work / "out", client=gcs_client, processes=0)
     assert sorted(s.name for s in report.shards) == sorted(n[4:].lstrip("/") for n in names)
     assert sorted(p.name for p in tmp_path.rglob("*") if "out" not in p.parts) == ["work"]
-    assert {p.parent.name for p in (work / "out").rglob("*.parquet")} <= set(vr.TABLE_NAMES)
+    assert {p.parent.name for p in (work / "out").rglob("*.parquet")} <= {
+        *vr.TABLE_NAMES,
+        "_answers",
+    }
     with pytest.raises(vr.VisionResultsError, match="unknown table"):
         vr.export(
             f"gs://{bucket_name}/run", work / "again", tables=["../escape"], client=gcs_client

@@ -20,18 +20,19 @@ from vision_results.source import EXPORT_RECORD
 
 
 def missing_images(
-    images: Path | str, wanted: Iterable[str], filesystem: pafs.FileSystem | None = None
+    index: Path | str, wanted: Iterable[str], filesystem: pafs.FileSystem | None = None
 ) -> list[str]:
-    """The images of a job manifest that have no answer in the ``images`` table's
-    folder (a path of ``filesystem``, if given), in job order."""
-    table = pq.read_table(images, columns=["uri"], filesystem=filesystem)
+    """The images of a job manifest that have no answer in the export's index of
+    answers (``_answers``, a path of ``filesystem`` if given), in job order."""
+    table = pq.read_table(index, columns=["uri"], filesystem=filesystem)
     answered = set(pc.unique(table["uri"]).to_pylist())
     return [uri for uri in wanted if uri not in answered]
 
 
-def errors_by_code(images: Path | str, filesystem: pafs.FileSystem | None = None) -> dict[str, int]:
-    """How many kept answers carry an error, by gRPC code (as text, for JSON)."""
-    table = pq.read_table(images, columns=["error_code"], filesystem=filesystem)
+def errors_by_code(index: Path | str, filesystem: pafs.FileSystem | None = None) -> dict[str, int]:
+    """How many kept answers carry an error, by gRPC code (as text, for JSON), from
+    the export's index of answers."""
+    table = pq.read_table(index, columns=["error_code"], filesystem=filesystem)
     codes = table["error_code"].drop_null()
     counts = pc.value_counts(codes).to_pylist()
     return {str(c["values"]): c["counts"] for c in sorted(counts, key=lambda c: c["values"])}

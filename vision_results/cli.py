@@ -35,8 +35,8 @@ def main() -> None:
 @click.option(
     "--tables",
     metavar="NAMES",
-    help="Comma-separated tables to write (default: all). images is written too, unless "
-    f"--keep-all: duplicate answers are found there. Tables: {', '.join(TABLE_NAMES)}.",
+    help="Comma-separated tables to write (default: all); only these are written, beside "
+    f"DEST/_answers, the export's own index of answers. Tables: {', '.join(TABLE_NAMES)}.",
 )
 @click.option(
     "--include",
@@ -77,7 +77,7 @@ def main() -> None:
     "--keep-all",
     is_flag=True,
     help="Keep every answer of an image answered more than once (default: the latest "
-    "successful one; images is then always written).",
+    "successful one).",
 )
 @click.option(
     "--strict",

@@ -13,8 +13,9 @@ no image, so such responses are never taken for duplicates of each other. With a
 job manifest, answers a retry superseded are dropped before flattening
 (:mod:`vision_results.jobs.layout`) and never reach this.
 
-The duplicate search reads five columns of ``images`` (about 100 bytes per
-image in memory); nothing is rewritten when there are no duplicates.
+The duplicate search reads the export's index of answers, ``_answers``
+(:mod:`vision_results.answers`; about 100 bytes per image in memory), whatever
+tables were asked for; nothing is rewritten when there are no duplicates.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ KEY = ["shard", "response_index"]
 
 
 def superseded(
-    images: Path | str, shards: Iterable[ShardRecord], filesystem: pafs.FileSystem | None = None
+    index: Path | str, shards: Iterable[ShardRecord], filesystem: pafs.FileSystem | None = None
 ) -> pa.Array:
     """``shard:response_index`` of every answer another answer of its image supersedes
-    (``images``: the table's folder, a path of ``filesystem`` if given)."""
+    (``index``: the ``_answers`` folder, a path of ``filesystem`` if given)."""
     columns = ["uri", "page_number", *KEY, "error_code"]
-    keys = pq.read_table(images, columns=columns, filesystem=filesystem)
+    keys = pq.read_table(index, columns=columns, filesystem=filesystem)
     records = list(shards)
     known = pa.table(
         {

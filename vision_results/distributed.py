@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 
+from vision_results import answers
 from vision_results.check import errors_by_code, missing_images
 from vision_results.dedupe import drop, superseded
 from vision_results.errors import DestinationError, VisionResultsError
-from vision_results.export import OnError, list_shards, start_report
+from vision_results.export import OnError, list_shards, schema_of, start_report
 from vision_results.progress import tqdm
 from vision_results.report import ExportReport
 from vision_results.source import (
@@ -48,7 +49,6 @@ from vision_results.source import (
     storage_client,
 )
 from vision_results.stream import ShardResult, parsing, stream_shards
-from vision_results.tables import SCHEMAS
 from vision_results.writer import StagedDestination, TableWriter, keep_within_budget, rows_in
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class Target:
         filesystem = self.filesystem()
         return {
             name: TableWriter(
-                f"{self.root}/{name}", SCHEMAS[name], filesystem=filesystem, stem=stem
+                f"{self.root}/{name}", schema_of(name), filesystem=filesystem, stem=stem
             )
             for name in tables
         }
@@ -234,7 +234,7 @@ def run_task(
     client when the export has failed, and ends every task at its next shard.
     Running a task again (a lost worker) writes the same part names again.
     """
-    writers = target.writers(tables, stem)
+    writers = target.writers([*tables, answers.NAME], stem)
     done: list[ShardResult] = []
     results = stream_shards(
         worker_source(location), shards, tables, workers=DOWNLOADS_PER_TASK, processes=0
@@ -374,21 +374,22 @@ def export_dask(
         for task in sorted(reports, key=lambda task: task.number):
             for result in task.results:
                 report.add(result)
-        report.rows = {name: sum(task.rows[name] for task in reports) for name in tables}
-        empty = [name for name, count in report.rows.items() if not count]
+        written = [*tables, answers.NAME]
+        rows = {name: sum(task.rows[name] for task in reports) for name in written}
+        report.rows = {name: rows[name] for name in tables}
+        empty = [name for name, count in rows.items() if not count]
         for writer in target.writers(empty, f"part-{0:0{width}d}").values():
             writer.close()  # an empty table still gets one file, as with the local engine
-        images, filesystem = f"{target.root}/images", target.filesystem()
+        index, filesystem = f"{target.root}/{answers.NAME}", target.filesystem()
         report.keep_all = keep_all
         if not keep_all:  # as the local engine does (dedupe.py), once all parts are written
-            losers = superseded(images, report.shards, filesystem)
-            drop(target.root, tables, losers, filesystem)
+            losers = superseded(index, report.shards, filesystem)
+            drop(target.root, written, losers, filesystem)
             report.superseded = len(losers)
             report.rows = {name: rows_in(f"{target.root}/{name}", filesystem) for name in tables}
-        if "images" in tables:
-            report.errors_by_code = errors_by_code(images, filesystem)
-            if manifest is not None:
-                report.missing_images = missing_images(images, manifest.images, filesystem)
+        report.errors_by_code = errors_by_code(index, filesystem)
+        if manifest is not None:
+            report.missing_images = missing_images(index, manifest.images, filesystem)
         report.seconds = time.perf_counter() - started
         target.write_bytes(EXPORT_RECORD, report.to_json())
     return report

@@ -14,6 +14,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
+
+from vision_results import answers
 from vision_results.check import errors_by_code, missing_images
 from vision_results.dedupe import drop, superseded
 from vision_results.errors import (
@@ -178,8 +181,9 @@ def export(
     finished one up to date with SOURCE, reading only new and changed shards
     (:mod:`vision_results.resume`); progress is recorded every
     ``checkpoint_bytes`` of shards read. One answer per image is kept unless
-    ``keep_all`` (:mod:`vision_results.dedupe`); ``images`` is then always
-    written, since that is where duplicates are found. Shards larger than
+    ``keep_all`` (:mod:`vision_results.dedupe`), found in the export's index of
+    answers, ``DEST/_answers`` (:mod:`vision_results.answers`), which every
+    export writes beside the tables asked for. Shards larger than
     ``max_shard_bytes`` are refused unread. Each listing page and download of a
     ``gs://`` SOURCE is retried (503, 429, 500, resets, timeouts) for up to
     ``retry_deadline`` seconds (None: 120 s, but a refused connection while listing
@@ -198,7 +202,7 @@ def export(
     if tables is not None:
         tables = list(tables)
         check_tables(tables)
-    names = check_tables(tables if keep_all or tables is None else [*tables, "images"])
+    names = check_tables(tables)
     check_apart(source, dest)
     if engine == "dask":
         if resume:
@@ -232,10 +236,16 @@ def export(
     with staged as staging, parsing():
         if resume:
             done = start(staging, target, listing.source, names, keep_all)
+            if done.report.shards and not (staging / answers.NAME).is_dir():
+                raise DestinationError(
+                    f"{target}: made by an earlier version of vision-results, without "
+                    f"{answers.NAME}/; export again with --overwrite instead of --resume."
+                )
         else:
             done = Progress(ExportReport(listing.source, names), keep_all=keep_all)
         todo, stale = to_read(done, listing.shards)
-        drop_shards(staging, names, [record.name for record in stale])
+        written = [*names, answers.NAME]
+        drop_shards(staging, written, [record.name for record in stale])
         report = done.report
         report.keep_all = keep_all
         looked = start_report(reader, listing, names)
@@ -245,9 +255,9 @@ def export(
         report.bytes_read = 0
         writers = {
             name: TableWriter(
-                staging / name, SCHEMAS[name], first_part=len(done.parts.get(name, ()))
+                staging / name, schema_of(name), first_part=len(done.parts.get(name, ()))
             )
-            for name in names
+            for name in written
         }
         _checkpoint(done, writers, staging)
         if processes is None:
@@ -291,17 +301,21 @@ def export(
 
 def _finish(report: ExportReport, staging: Path, manifest: JobManifest | None) -> None:
     """After the last shard: drop superseded answers, then count what is there."""
-    images = staging / "images"
+    index = staging / answers.NAME
     if not report.keep_all:
-        losers = superseded(images, report.shards)
-        drop(staging, report.tables, losers)
+        losers = superseded(index, report.shards)
+        drop(staging, [*report.tables, answers.NAME], losers)
         report.superseded += len(losers)
-    if "images" in report.tables:
-        report.errors_by_code = errors_by_code(images)
-        if manifest is not None:
-            report.missing_images = missing_images(images, manifest.images)
+    report.errors_by_code = errors_by_code(index)
+    if manifest is not None:
+        report.missing_images = missing_images(index, manifest.images)
     report.rows = {name: rows_in(staging / name) for name in report.tables}
     report.recount()
+
+
+def schema_of(name: str) -> pa.Schema:
+    """The schema of a table, or of the export's index of answers."""
+    return answers.SCHEMA if name == answers.NAME else SCHEMAS[name]
 
 
 def _checkpoint(done: Progress, writers: dict[str, TableWriter], staging: Path) -> None:

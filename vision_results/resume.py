@@ -30,6 +30,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vision_results import answers
 from vision_results.errors import DestinationError
 from vision_results.report import ExportReport, ShardRecord
 from vision_results.source import EXPORT_RECORD, PROGRESS_RECORD, Shard
@@ -75,7 +76,7 @@ def start(staging: Path, dest: Path, source: str, tables: list[str], keep_all: b
     if (staging / PROGRESS).is_file():
         progress = Progress.from_json((staging / PROGRESS).read_bytes())
         _check_same(progress.report, progress.keep_all, staging, source, tables, keep_all)
-        for table in tables:
+        for table in [*tables, answers.NAME]:
             complete = set(progress.parts.get(table, ()))
             for path in (staging / table).glob("*") if (staging / table).is_dir() else ():
                 if path.name not in complete:
@@ -88,7 +89,7 @@ def start(staging: Path, dest: Path, source: str, tables: list[str], keep_all: b
     # A finished export kept every answer or one per image: a later run must match.
     _check_same(report, report.keep_all, dest, source, tables, keep_all)
     parts = {}
-    for table in tables:
+    for table in [*tables, answers.NAME]:
         (staging / table).mkdir()
         names = sorted(p.name for p in (dest / table).glob("*.parquet"))
         for name in names:

@@ -19,6 +19,7 @@ from functools import partial
 
 import pyarrow as pa
 
+from vision_results import answers
 from vision_results.errors import ShardError, VisionResultsError
 from vision_results.parse import parse_shard
 from vision_results.source import LocalSource, Shard, Source
@@ -58,6 +59,7 @@ def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> Shard
         raise ShardError(
             shard.location, f"not a Vision response ({type(exc).__name__}: {exc})"
         ) from exc
+    flat[answers.NAME] = answers.of(parsed)
     errors = sum(1 for response in parsed.responses if response_error(response))
     return ShardResult(
         shard,
