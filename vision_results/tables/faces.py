@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
+from vision_results.batch import Batch
 from vision_results.parse import ParsedShard
-from vision_results.tables._boxes import box_fields
+from vision_results.tables import _arrow
+from vision_results.tables._boxes import box_fields, boxes
 from vision_results.tables._common import (
     Columns,
     annotated,
@@ -90,3 +94,35 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
                     z=position.get("z", 0.0),
                 )
     return {"faces": faces.table(), "face_landmarks": landmarks.table()}
+
+
+def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+    level = _arrow.explode(batch.field("faceAnnotations"))
+    items = level.values
+    width, height = _arrow.page_sizes(batch)
+    width, height = width[level.parents], height[level.parents]
+    columns: dict[str, Any] = {
+        **batch.keys(level.parents),
+        "face_index": level.positions,
+        **boxes(_arrow.field(items, "boundingPoly"), width, height),
+        **boxes(_arrow.field(items, "fdBoundingPoly"), width, height, prefix="fd_"),
+        "roll_angle": _arrow.number(_arrow.field(items, "rollAngle")),
+        "pan_angle": _arrow.number(_arrow.field(items, "panAngle")),
+        "tilt_angle": _arrow.number(_arrow.field(items, "tiltAngle")),
+        "detection_confidence": _arrow.number(_arrow.field(items, "detectionConfidence")),
+        "landmarking_confidence": _arrow.number(_arrow.field(items, "landmarkingConfidence")),
+    }
+    for column, source in FEELINGS.items():
+        columns[column], columns[f"{column}_level"] = _arrow.likelihood(_arrow.field(items, source))
+    marks = _arrow.explode(_arrow.field(items, "landmarks"))
+    position = _arrow.field(marks.values, "position")
+    landmarks = {
+        **batch.keys(level.parents[marks.parents]),
+        "face_index": level.positions[marks.parents],
+        "type": _arrow.enum_names(_arrow.field(marks.values, "type"), "LandmarkType"),
+        **{axis: _arrow.number(_arrow.field(position, axis)) for axis in ("x", "y", "z")},
+    }
+    return {
+        "faces": pa.Table.from_pydict(columns, schema=FACES),
+        "face_landmarks": pa.Table.from_pydict(landmarks, schema=LANDMARKS),
+    }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from vision_results.batch import Batch
 from vision_results.parse import ParsedShard
+from vision_results.tables import _arrow
+from vision_results.tables._boxes import boxes
 from vision_results.tables._common import (
     BOX_FIELDS,
     Columns,
@@ -79,3 +84,68 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
                 )
                 crops.add_box(hint.get("boundingPoly"), width, height)
     return {"safe_search": safe.table(), "colors": colors.table(), "crop_hints": crops.table()}
+
+
+_HEX_DIGITS = pa.array([f"{value:02x}" for value in range(256)], pa.string())
+
+
+def hex_colors(red: pa.Array, green: pa.Array, blue: pa.Array) -> pa.Array:
+    """:func:`hex_color` of whole columns (np.rint rounds half to even, as ``round``)."""
+    digits = []
+    for component in (red, green, blue):
+        values = np.rint(component.to_numpy(zero_copy_only=False))
+        digits.append(_HEX_DIGITS.take(pa.array(np.clip(values, 0, 255).astype(np.int64))))
+    return pc.binary_join_element_wise("#", *digits, "")
+
+
+def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+    return {
+        "safe_search": _safe_search(batch),
+        "colors": _colors(batch),
+        "crop_hints": _crop_hints(batch),
+    }
+
+
+def _safe_search(batch: Batch) -> pa.Table:
+    annotation = batch.field("safeSearchAnnotation")
+    fields = [_arrow.field(annotation, name) for name in SAFE_SEARCH_FIELDS]
+    # Non-empty: at least one field given ({} is no row, as in the Python flattener).
+    given = np.logical_or.reduce([f.is_valid().to_numpy(zero_copy_only=False) for f in fields])
+    rows = np.flatnonzero(given)
+    columns = batch.keys(rows)
+    for name, values in zip(SAFE_SEARCH_FIELDS, fields, strict=True):
+        columns[name], columns[f"{name}_level"] = _arrow.likelihood(values.take(rows))
+    return pa.Table.from_pydict(columns, schema=SAFE_SEARCH)
+
+
+def _colors(batch: Batch) -> pa.Table:
+    dominant = _arrow.field(batch.field("imagePropertiesAnnotation"), "dominantColors")
+    level = _arrow.explode(_arrow.field(dominant, "colors"))
+    color = _arrow.field(level.values, "color")
+    red, green, blue = (_arrow.number(_arrow.field(color, c)) for c in ("red", "green", "blue"))
+    columns = {
+        **batch.keys(level.parents),
+        "rank": level.positions,
+        "red": red,
+        "green": green,
+        "blue": blue,
+        "alpha": _arrow.field(color, "alpha"),  # null when absent: "fully opaque", not 0
+        "hex": hex_colors(red, green, blue),
+        "score": _arrow.number(_arrow.field(level.values, "score")),
+        "pixel_fraction": _arrow.number(_arrow.field(level.values, "pixelFraction")),
+    }
+    return pa.Table.from_pydict(columns, schema=COLORS)
+
+
+def _crop_hints(batch: Batch) -> pa.Table:
+    level = _arrow.explode(_arrow.field(batch.field("cropHintsAnnotation"), "cropHints"))
+    hints = level.values
+    width, height = _arrow.page_sizes(batch)
+    columns = {
+        **batch.keys(level.parents),
+        "rank": level.positions,
+        **boxes(_arrow.field(hints, "boundingPoly"), width[level.parents], height[level.parents]),
+        "confidence": _arrow.number(_arrow.field(hints, "confidence")),
+        "importance_fraction": _arrow.number(_arrow.field(hints, "importanceFraction")),
+    }
+    return pa.Table.from_pydict(columns, schema=CROP_HINTS)

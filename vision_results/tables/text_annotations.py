@@ -6,7 +6,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from vision_results.batch import Batch
 from vision_results.parse import ParsedShard
+from vision_results.tables import _arrow
+from vision_results.tables._boxes import boxes
 from vision_results.tables._common import BOX_FIELDS, Columns, annotated, table_schema
 from vision_results.tables.ocr import page_size
 
@@ -37,3 +40,17 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
         widths.extend([width] * count)
         heights.extend([height] * count)
     return {"text_annotations": cols.table()}
+
+
+def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+    level = _arrow.explode(batch.field("textAnnotations"))
+    items = level.values
+    width, height = _arrow.page_sizes(batch)
+    columns = {
+        **batch.keys(level.parents),
+        "index": level.positions,
+        "description": _arrow.text(_arrow.field(items, "description")),
+        "locale": _arrow.text(_arrow.field(items, "locale")),
+        **boxes(_arrow.field(items, "boundingPoly"), width[level.parents], height[level.parents]),
+    }
+    return {"text_annotations": pa.Table.from_pydict(columns, schema=SCHEMA)}
