@@ -6,9 +6,9 @@
 
 Data: the package's generator (image job only, 150 words per image), written
 once to ``<data>/<images>img/`` (``.complete`` marks a finished set). Every
-measurement runs in a fresh interpreter (``python -c``) so that its peak RSS
-(``ru_maxrss``) is its own; parser processes (``RUSAGE_CHILDREN``, the largest
-one) are shown apart. The machine is shared and absolute times drift: compare
+measurement runs in a fresh interpreter (``python -c``); its peak RSS is that of
+its whole process tree (the interpreter and any process it starts), sampled
+from /proc every 20 ms. The machine is shared and absolute times drift: compare
 the ratios, which are measured in the same run on the same files.
 """
 
@@ -28,16 +28,40 @@ WORDS_PER_IMAGE = 150
 
 # Every snippet gets argv = [source, dest] and prints one JSON line at the end.
 HEAD = """
-import gc, json, resource, sys, time
+import gc, json, os, resource, sys, threading, time
 from pathlib import Path
 files = sorted(Path(sys.argv[1]).rglob("output-*.json"))
 dest = Path(sys.argv[2])
+
+def _tree_rss(pid):
+    # This process and every descendant, in kB, from /proc (Linux).
+    total, todo = 0, [pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                total += next(int(l.split()[1]) for l in status if l.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    todo += [int(c) for c in children.read().split()]
+        except (OSError, StopIteration):
+            pass
+    return total
+
+_peak = [0]
+def _sample():
+    while True:
+        _peak[0] = max(_peak[0], _tree_rss(os.getpid()))
+        time.sleep(0.02)
+threading.Thread(target=_sample, daemon=True).start()
+
 def done(start, total, procs=1):
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    tree = max(_peak[0], _tree_rss(os.getpid())) / 1024
     print(json.dumps({"seconds": seconds, "bytes": total, "rss_mb": rss,
-                      "child_rss_mb": child, "processes": procs}))
+                      "child_rss_mb": child, "tree_rss_mb": max(tree, rss), "processes": procs}))
 """
 
 READ = """
@@ -103,16 +127,10 @@ done(start, sum(path.stat().st_size for path in files))
 """
 
 EXPORT = """
-import os
 import vision_results as vr
-from vision_results.stream import spawn_is_safe
-processes = None if sys.argv[3] == "auto" else int(sys.argv[3])
-report = vr.export(sys.argv[1], dest, processes=processes, progress=False, overwrite=True)
-total = sum(path.stat().st_size for path in files)
-cores = os.cpu_count() or 1
-auto = cores if cores > 1 and total >= 64 << 20 and spawn_is_safe() else 0
-used = auto if processes is None else processes
-done(time.perf_counter() - report.seconds, report.bytes_read, max(1, used))
+options = json.loads(sys.argv[3])
+report = vr.export(sys.argv[1], dest, progress=False, overwrite=True, **options)
+done(time.perf_counter() - report.seconds, report.bytes_read, options.get("processes") or 1)
 """
 
 METHODS: dict[str, tuple[str, list[str]]] = {
@@ -121,13 +139,15 @@ METHODS: dict[str, tuple[str, list[str]]] = {
     "orjson.loads, GC off (floor)": (ORJSON, ["off"]),
     "naive pandas -> Parquet": (PANDAS, []),
     "DuckDB read_json+unnest -> Parquet": (DUCKDB, []),
-    "export, processes=0 (1 process)": (EXPORT, ["0"]),
-    "export, processes=None (auto)": (EXPORT, ["auto"]),
+    "export, all tables (default: threads)": (EXPORT, ["{}"]),
+    "export, all tables, processes=2": (EXPORT, ['{"processes": 2}']),
+    "export, labels only": (EXPORT, ['{"tables": ["labels"]}']),
 }
 FLOOR = "orjson.loads, GC on (floor)"
 DUCK = "DuckDB read_json+unnest -> Parquet"
 NAIVE = "naive pandas -> Parquet"
-EXPORTS = ["export, processes=0 (1 process)", "export, processes=None (auto)"]
+EXPORTS = [name for name in METHODS if name.startswith("export")]
+ALL_TABLES = "export, all tables (default: threads)"
 
 
 @dataclass
@@ -138,6 +158,7 @@ class Result:
     bytes: int
     rss_mb: float
     child_rss_mb: float
+    tree_rss_mb: float
     processes: int
 
     @property
@@ -175,14 +196,13 @@ def measure(images: int, method: str, source: Path, dest: Path) -> Result:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| images | method | MB | MB/s | images/s | peak RSS (MB) | parser process RSS (MB) |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| images | method | MB | MB/s | images/s | peak RSS, process tree (MB) |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        child = f"{r.child_rss_mb:.0f} (x{r.processes})" if r.processes > 1 else "-"
         lines.append(
             f"| {r.images} | {r.method} | {r.bytes / 1e6:.0f} | {r.mb_s:.1f} | "
-            f"{r.images_s:.0f} | {r.rss_mb:.0f} | {child} |"
+            f"{r.images_s:.0f} | {r.tree_rss_mb:.0f} |"
         )
     return "\n".join(lines)
 
@@ -199,13 +219,13 @@ def ratios(results: list[Result]) -> str:
             parts = [
                 f"{speed / by[m].mb_s:.2f}x {label}" for m, label in against.items() if m in by
             ]
-            lines.append(
-                f"{images} images, {name} [{by[name].processes} process(es)]: " + ", ".join(parts)
-            )
+            if name != ALL_TABLES and ALL_TABLES in by:
+                parts.append(f"{speed / by[ALL_TABLES].mb_s:.2f}x all tables")
+            lines.append(f"{images} images, {name}: " + ", ".join(parts))
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         for name in EXPORTS:
-            rss = {r.images: r.rss_mb for r in results if r.method == name}
+            rss = {r.images: r.tree_rss_mb for r in results if r.method == name}
             if small in rss and large in rss:
                 lines.append(
                     f"peak RSS flatness, {name}: {rss[small]:.0f} MB at {small} images, "

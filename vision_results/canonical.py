@@ -77,8 +77,10 @@ def _leaf(value: Any, field: pa.Field, where: str) -> Any:
         if b"enum" in meta and isinstance(value, int) and not isinstance(value, bool):
             names = ENUMS[meta[b"enum"].decode()]
             return names[value] if 0 <= value < len(names) else str(value)
-        if b"json" in meta:
-            return orjson.dumps(value).decode() if value else None
+        if b"json" in meta:  # text as it is, as the fast path reads it; else its JSON
+            return (
+                value if isinstance(value, str) else orjson.dumps(value).decode() if value else None
+            )
         if isinstance(value, str):
             return value
         if isinstance(value, int) and not isinstance(value, bool):

@@ -109,9 +109,9 @@ def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
 def _safe_search(batch: Batch) -> pa.Table:
     annotation = batch.field("safeSearchAnnotation")
     fields = [_arrow.field(annotation, name) for name in SAFE_SEARCH_FIELDS]
-    # Non-empty: at least one field given ({} is no row, as in the Python flattener).
-    given = np.logical_or.reduce([f.is_valid().to_numpy(zero_copy_only=False) for f in fields])
-    rows = np.flatnonzero(given)
+    # A row wherever the response has the annotation: {} is every verdict UNKNOWN
+    # (proto3 leaves zeros out), as the defaults-present form writes it in full.
+    rows = np.flatnonzero(annotation.is_valid().to_numpy(zero_copy_only=False))
     columns = batch.keys(rows)
     for name, values in zip(SAFE_SEARCH_FIELDS, fields, strict=True):
         columns[name], columns[f"{name}_level"] = _arrow.likelihood(values.take(rows))

@@ -15,6 +15,10 @@ users need them); their text is in ``ocr_words.text``.
 carry no confidences; proto3 writes the same absence as 0.0 when defaults are
 present): a missing value must not read as "no confidence at all". A line's
 confidence is the mean of its words' that have one.
+
+:func:`flatten` walks the parsed JSON; :func:`flatten_arrow` gives the same
+tables from a :class:`~vision_results.batch.Batch` with whole-array operations
+(:mod:`._ocr_arrow`, which also holds the break rules both read).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from vision_results.batch import Batch
 from vision_results.parse import ParsedShard
+from vision_results.tables import _arrow
 from vision_results.tables._boxes import segment_reduce
 from vision_results.tables._common import (
     BOX_FIELDS,
@@ -35,18 +41,19 @@ from vision_results.tables._common import (
     table_schema,
     top_language,
 )
+from vision_results.tables._ocr_arrow import (
+    BREAK_TYPES,
+    LINE_ENDS,
+    SEPARATOR,
+    SPACES,
+    Hierarchy,
+    level_columns,
+    line_confidences,
+    most_common,
+    nonzero,
+)
 
-BREAK_TYPES = ("UNKNOWN", "SPACE", "SURE_SPACE", "EOL_SURE_SPACE", "HYPHEN", "LINE_BREAK")
 BLOCK_TYPES = ("UNKNOWN", "TEXT", "TABLE", "PICTURE", "RULER", "BARCODE")
-SEPARATOR = {
-    "SPACE": " ",
-    "SURE_SPACE": " ",
-    "EOL_SURE_SPACE": "\n",
-    "LINE_BREAK": "\n",
-    "HYPHEN": "-\n",
-}
-LINE_ENDS = frozenset({"EOL_SURE_SPACE", "LINE_BREAK", "HYPHEN"})
-SPACES = " \n"
 _EMPTY: dict[str, Any] = {}
 _WHERE = ("page_index", "block_index", "paragraph_index")
 
@@ -80,6 +87,19 @@ SCHEMAS = {
     "ocr_lines": LINES,
     "ocr_words": WORDS,
 }
+
+
+def line_bounds(words: pa.Table | dict[str, pa.Array], offsets: np.ndarray) -> dict[str, pa.Array]:
+    """Lines' bounds, the union of their words' (a line's words are the rows of
+    ``words`` from its entry in ``offsets`` to the next)."""
+    return {
+        name: pa.array(
+            segment_reduce(reduce, words[name].to_numpy(zero_copy_only=False), offsets),
+            from_pandas=True,
+        )
+        for name, reduce in (("x_min", np.fmin), ("y_min", np.fmin),
+                             ("x_max", np.fmax), ("y_max", np.fmax))
+    }  # fmt: skip
 
 
 def page_size(response: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -290,15 +310,7 @@ class _Builder:
         words = self.words.table()
         # A line's words are the next n_words rows of the words table.
         offsets = np.concatenate([[0], np.cumsum(self.lines.data["n_words"], dtype=np.int64)])
-        bounds = {}
-        for name, reduce in (
-            ("x_min", np.fmin),
-            ("y_min", np.fmin),
-            ("x_max", np.fmax),
-            ("y_max", np.fmax),
-        ):
-            values = words[name].to_numpy().astype(np.float64)
-            bounds[name] = pa.array(segment_reduce(reduce, values, offsets), from_pandas=True)
+        bounds = line_bounds(words, offsets)
         return {
             "ocr_pages": self.pages.table(),
             "ocr_blocks": self.blocks.table(),
@@ -323,3 +335,57 @@ def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
     for index, annotation, _ in annotated(parsed, "fullTextAnnotation"):
         builder.response(index, annotation)
     return builder.tables()
+
+
+def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+    ocr = Hierarchy(batch.field("fullTextAnnotation"))
+    pages, blocks, paragraphs, words, lines = (
+        ocr.pages, ocr.blocks, ocr.paragraphs, ocr.words, ocr.lines
+    )  # fmt: skip
+    width, height = (nonzero(_arrow.field(pages.values, name)) for name in ("width", "height"))
+    level = level_columns(ocr, width, height)
+    in_paragraph = {
+        "page_index": pages.positions[ocr.page_of["paragraphs"]],
+        "block_index": blocks.positions[paragraphs.parents],
+        "paragraph_index": paragraphs.positions,
+    }
+    columns = {
+        "ocr_pages": {
+            **batch.keys(pages.parents),
+            "page_index": pages.positions,
+            "width": width,
+            "height": height,
+            **level["pages"],
+        },
+        "ocr_blocks": {
+            **batch.keys(ocr.response_of("blocks")),
+            "page_index": pages.positions[blocks.parents],
+            "block_index": blocks.positions,
+            "block_type": _arrow.enum_names(_arrow.field(blocks.values, "blockType"), "BlockType"),
+            **level["blocks"],
+        },
+        "ocr_paragraphs": {
+            **batch.keys(ocr.response_of("paragraphs")),
+            **in_paragraph,
+            **level["paragraphs"],
+        },
+        "ocr_lines": {
+            **batch.keys(ocr.response_of("paragraphs")[lines.paragraphs]),
+            **{name: values[lines.paragraphs] for name, values in in_paragraph.items()},
+            "line_index": lines.index,
+            "n_words": np.diff(lines.offsets).astype(np.int32),
+            **level["lines"],
+            "confidence": line_confidences(level["words"]["confidence"], lines.offsets),
+            "language": most_common(level["words"]["language"], lines.offsets),
+            **line_bounds(level["words"], lines.offsets),
+        },
+        "ocr_words": {
+            **batch.keys(ocr.response_of("words")),
+            **{name: values[words.parents] for name, values in in_paragraph.items()},
+            "line_index": lines.index[np.cumsum(ocr.line_starts) - 1],
+            "word_index": words.positions,
+            **level["words"],
+            "break_type": ocr.breaks.after_names,
+        },
+    }
+    return {name: pa.Table.from_pydict(columns[name], schema=SCHEMAS[name]) for name in SCHEMAS}
