@@ -81,16 +81,9 @@ done(start, total)
 
 EXPORT = """
 import vision_results as vr
-from vision_results.source import open_source
-from vision_results.stream import auto_processes
 tables = None if sys.argv[4] == "all" else sys.argv[4].split(",")
-# keep_all for one table: else images is written too, to find duplicate answers.
-keep_all = tables is not None
-report = vr.export(
-    sys.argv[3], dest, tables=tables, keep_all=keep_all, progress=False, overwrite=True
-)
-used = auto_processes(open_source(sys.argv[3]).list().shards)
-done(time.perf_counter() - report.seconds, report.bytes_read, max(1, used))
+report = vr.export(sys.argv[3], dest, tables=tables, progress=False, overwrite=True)
+done(time.perf_counter() - report.seconds, report.bytes_read)
 """
 
 FLOOR_AUTO = "download_as_bytes, checksum='auto' (floor)"

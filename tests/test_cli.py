@@ -78,7 +78,10 @@ def test_bad_shard_in_a_parser_process_is_reported_the_same(tmp_path: Path) -> N
     args = ["export", str(source), str(tmp_path / "out"), "--processes", "1"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    assert "output-1-to-20.json: not a Vision response (AttributeError" in result.output
+    assert (
+        "output-1-to-20.json: not a Vision response: responses[0].labelAnnotations[0] is int, "
+        "expected a JSON object"
+    ) in result.output
 
 
 def test_existing_dest_is_refused(sample: Path, tmp_path: Path) -> None:

@@ -53,11 +53,11 @@ CASES = {
     ),
     "string for a number": (
         b'{"responses": [{"labelAnnotations": [{"description": "cat", "score": "high"}]}]}',
-        "wrong JSON type for column top_label_score",
+        r"responses\[0\]\.labelAnnotations\[0\]\.score is str, expected a JSON number",
     ),
     "number for a string": (
         b'{"responses": [{"labelAnnotations": [{"description": 5, "score": 0.5}]}]}',
-        "wrong JSON type for column top_label",
+        r"responses\[0\]\.labelAnnotations\[0\]\.description is int, expected a JSON string",
     ),
     "object for a list": (
         b'{"responses": [{"labelAnnotations": {"a": 1}}]}',
@@ -66,7 +66,7 @@ CASES = {
     "string for a word's confidence": (WORD % b'{"confidence": "high"}', "not a Vision response"),
     "string for a vertex": (
         WORD % b'{"boundingBox": {"vertices": [{"x": "left"}]}}',
-        "wrong JSON type for column vertices",
+        r"words\[0\]\.boundingBox\.vertices\[0\]\.x is str, expected a JSON integer",
     ),
     "deep nesting": (
         b'{"responses": [{"labelAnnotations": ' + b"[" * DEEP + b"]" * DEEP + b"}]}",

@@ -158,8 +158,9 @@ def expected_rows(document: Any) -> dict[str, int]:
 
 
 def flattened_rows(document: Any) -> dict[str, int]:
-    result = parse_and_flatten(orjson.dumps(document), SHARD, vr.TABLE_NAMES)
-    rows = {name: table.num_rows for name, table in result.tables.items()}
+    chunk = parse_and_flatten(orjson.dumps(document), SHARD, vr.TABLE_NAMES)
+    rows = {name: table.num_rows for name, table in chunk.tables.items()}
+    (result,) = chunk.results
     assert result.responses == rows["images"]
     assert result.unrecognised == unrecognised(document)
     return rows

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
+from vision_results.messages import BOUNDING_POLY
 from vision_results.parse import ParsedShard
-from vision_results.tables import ocr
-from vision_results.tables._boxes import box_columns
+from vision_results.tables import flatten_shard, ocr
+from vision_results.tables._boxes import boxes
+
+
+def box_columns(
+    vertices: list[Any], normalized: list[Any], width: list[Any], height: list[Any]
+) -> dict[str, pa.Array]:
+    """The box columns of BoundingPolys given as their two vertex lists."""
+    polys = [
+        {"vertices": v, "normalizedVertices": n} for v, n in zip(vertices, normalized, strict=True)
+    ]
+    sizes = [np.array(size, dtype=np.float64) for size in (width, height)]
+    return boxes(pa.array(polys, BOUNDING_POLY), *sizes)
 
 
 def symbol(text: str, brk: str | int | None = None, prefix: bool = False) -> dict[str, Any]:
@@ -40,7 +53,7 @@ def shard_of(*paragraphs: list[dict[str, Any]]) -> ParsedShard:
 
 
 def rows(shard: ParsedShard, table: str) -> list[dict[str, Any]]:
-    result: pa.Table = ocr.flatten(shard)[table]
+    result: pa.Table = flatten_shard(shard, [table])[table]
     return result.to_pylist()
 
 

@@ -9,6 +9,8 @@ each row belongs to.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,8 @@ from vision_results.parse import ParsedShard
 
 @dataclass
 class Batch:
-    shard: str
+    shards: pa.Array
+    """Per response: the shard it came from (``shard`` in every table)."""
     responses: pa.StructArray
     uris: pa.Array
     """Per response: the image or file it is about (``uri`` in every table)."""
@@ -40,7 +43,7 @@ class Batch:
         files = [file or {} for file in parsed.files]
         positions = range(len(parsed.responses)) if parsed.indexes is None else parsed.indexes
         return cls(
-            shard=parsed.shard,
+            shards=pa.repeat(pa.scalar(parsed.shard, pa.string()), len(parsed.responses)),
             responses=responses,
             uris=pa.array(parsed.uris, pa.string()),
             pages=pa.array(parsed.pages, pa.int32()),
@@ -51,14 +54,46 @@ class Batch:
             total_pages=pa.array([f.get("totalPages") or None for f in files], pa.int32()),
         )
 
+    @classmethod
+    def concat(cls, batches: list[Batch]) -> Batch:
+        """Several shards' batches as one (the flatteners cost mostly per call)."""
+        if len(batches) == 1:
+            return batches[0]
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{n: pa.concat_arrays([getattr(b, n) for b in batches]) for n in names})
+
     def __len__(self) -> int:
         return len(self.responses)
 
     def field(self, name: str) -> pa.Array:
         """One field of every response (null where the batch was read without it)."""
-        if self.responses.type.get_field_index(name) < 0:
-            return pa.nulls(len(self.responses), RESPONSE[name])
-        return pc.struct_field(self.responses, name)
+        found = self._fields.get(name)
+        return pa.nulls(len(self.responses), RESPONSE[name]) if found is None else found
+
+    @functools.cached_property
+    def _fields(self) -> dict[str, pa.Array]:
+        # One flatten for all fields: struct_field on this wide type costs ~10x more.
+        names = [f.name for f in self.responses.type]
+        return dict(zip(names, self.responses.flatten(), strict=True))
+
+    @functools.cached_property
+    def page_sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per response, the width and height of its first OCR page (NaN where unknown
+        or 0): the only image size the JSON gives, for boxes in normalized vertices."""
+        pages = pc.struct_field(self.field("fullTextAnnotation"), "pages")
+        if isinstance(pages, pa.ChunkedArray):
+            pages = pages.combine_chunks()
+        lengths = pc.fill_null(pc.list_value_length(pages), 0).to_numpy(zero_copy_only=False)
+        starts = pages.offsets.to_numpy()[:-1] - pages.offsets[0].as_py()
+        sizes = []
+        for name in ("width", "height"):
+            values = pc.struct_field(pc.list_flatten(pages), name)
+            values = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            size = np.full(len(lengths), np.nan)
+            size[lengths > 0] = values[starts[lengths > 0]]
+            size[size == 0] = np.nan
+            sizes.append(size)
+        return sizes[0], sizes[1]
 
     def keys(self, rows: np.ndarray | pa.Array) -> dict[str, Any]:
         """The key columns of a table whose row i belongs to response ``rows[i]``."""
@@ -66,6 +101,6 @@ class Batch:
         return {
             "uri": self.uris.take(index),
             "page_number": self.pages.take(index),
-            "shard": pa.repeat(pa.scalar(self.shard, pa.string()), len(index)),
+            "shard": self.shards.take(index),
             "response_index": self.positions.take(index),
         }

@@ -83,8 +83,8 @@ def _leaf(value: Any, field: pa.Field, where: str) -> Any:
             )
         if isinstance(value, str):
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # an int64 written as a number
+        if b"int64" in meta and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # an int64 written as a number, which proto3 JSON allows
         raise WrongType(where, value, "string")
     if pa.types.is_floating(kind):
         if b"wrapper" in meta and isinstance(value, dict):

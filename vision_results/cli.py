@@ -57,14 +57,15 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=DEFAULT_WORKERS,
     show_default=True,
-    help="Shards downloaded at once (and parsed, with --processes 0); memory grows with it.",
+    help="Shards read at once from gs:// (downloads wait on the network); decoding uses one "
+    "thread per core, at most this many.",
 )
 @click.option(
     "--processes",
     type=click.IntRange(min=0),
-    default=None,
-    help="Processes that parse shards; 0 parses in the download threads "
-    "(default: one per core when SOURCE holds 64 MB or more, else 0).",
+    default=0,
+    help="Processes that decode shards; 0 (the default) decodes in the download threads, "
+    "which use every core (pyarrow decodes outside the GIL).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
 @click.option(
@@ -128,7 +129,7 @@ def export_command(
     include: tuple[str, ...],
     on_error: str,
     workers: int,
-    processes: int | None,
+    processes: int,
     overwrite: bool,
     resume: bool,
     keep_all: bool,

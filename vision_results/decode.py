@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from vision_results.batch import Batch
 from vision_results.canonical import WrongType, to_arrow
 from vision_results.errors import ShardError
-from vision_results.messages import response_type, shard_schema
+from vision_results.messages import ENUMS, response_type
 from vision_results.parse import ParsedShard, parse_shard
 
 _MIN_BLOCK = 1 << 20
@@ -75,23 +76,82 @@ def decode_shard(
 
 def _read_fast(data: bytes, fields: frozenset[str], total: int) -> pa.StructArray | None:
     """The responses as ``pyarrow.json`` reads them, or None when it cannot be sure
-    to read them as the exact decoder would."""
+    to read them as the exact decoder would. A shard with enums as numbers (a
+    client's ``to_json``) is read again with numbers where the enums are."""
     options = pj.ReadOptions(block_size=max(_MIN_BLOCK, len(data) + 1), use_threads=False)
-    try:
-        table = pj.read_json(pa.BufferReader(data), read_options=options,
-                             parse_options=_parse_options(fields))  # fmt: skip
+    kind = response_type(fields)
+    for numbers in (False, True):
+        try:
+            table = pj.read_json(pa.BufferReader(data), read_options=options,
+                                 parse_options=_parse_options(fields, numbers))  # fmt: skip
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if not numbers and "changed from string to number" in str(exc):
+                continue
+            return None
         if table.num_rows != 1:  # more than one document
             return None
-        lists = table.column("responses").combine_chunks()
-        responses = lists.flatten()
+        responses = table.column("responses").combine_chunks().flatten()
         if len(responses) != total:
             return None
-        responses.validate(full=True)  # pyarrow does not check UTF-8
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return responses
+        try:
+            responses.validate(full=True)  # pyarrow does not check UTF-8
+            converted: pa.StructArray = _as(responses, pa.field("", kind))
+        except (pa.ArrowInvalid, _NotFast):
+            return None
+        return converted
+    return None
+
+
+class _NotFast(Exception):
+    """A value the fast path reads but cannot give as the exact decoder does."""
+
+
+_ANY_LIST = pa.list_(pa.struct([("@type", pa.string())]))
+"""``Status.details`` as read: a list of Any, of which only its being empty counts."""
 
 
 @functools.cache
-def _parse_options(fields: frozenset[str]) -> pj.ParseOptions:
-    return pj.ParseOptions(explicit_schema=shard_schema(fields), unexpected_field_behavior="ignore")
+def _parse_options(fields: frozenset[str], numbers: bool) -> pj.ParseOptions:
+    read = [_read_field(field, numbers) for field in response_type(fields)]
+    schema = pa.schema([pa.field("responses", pa.list_(pa.struct(read)))])
+    return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+
+
+def _read_field(field: pa.Field, numbers: bool) -> pa.Field:
+    """How a field of messages.py is read: ``details`` as a list, and with
+    ``numbers`` every enum as its number."""
+    meta = field.metadata or {}
+    kind = field.type
+    if b"json" in meta:
+        kind = _ANY_LIST
+    elif numbers and b"enum" in meta:
+        kind = pa.int32()
+    elif pa.types.is_struct(kind):
+        kind = pa.struct([_read_field(child, numbers) for child in kind])
+    elif pa.types.is_list(kind):
+        kind = pa.list_(_read_field(kind.value_field, numbers))
+    return pa.field(field.name, kind, metadata=field.metadata)
+
+
+def _as(values: pa.Array, field: pa.Field) -> pa.Array:
+    """Values as read, as the type of ``field`` (the exact decoder's)."""
+    if values.type == field.type:
+        return values
+    meta = field.metadata or {}
+    kind = field.type
+    if b"json" in meta:
+        if pc.any(pc.greater(pc.list_value_length(values), 0)).as_py():
+            raise _NotFast  # its JSON text is the exact decoder's to write
+        return pa.nulls(len(values), kind)
+    if b"enum" in meta:
+        names = pa.array(ENUMS[meta[b"enum"].decode()])
+        known = pc.and_(pc.greater_equal(values, 0), pc.less(values, len(names)))
+        named = names.take(pc.if_else(known, values, 0))
+        return pc.if_else(known, named, pc.cast(values, pa.string()))
+    if pa.types.is_struct(kind):
+        children = [_as(pc.struct_field(values, i), child) for i, child in enumerate(kind)]
+        return pa.StructArray.from_arrays(children, fields=list(kind), mask=values.is_null())
+    if pa.types.is_list(kind):
+        items = _as(values.values, kind.value_field)
+        return pa.ListArray.from_arrays(values.offsets, items, type=kind, mask=values.is_null())
+    raise TypeError(f"no conversion from {values.type} to {kind}")  # messages.py has none

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,7 @@ from vision_results.source import (
     open_source,
     storage_client,
 )
-from vision_results.stream import ShardResult, parsing, stream_shards
+from vision_results.stream import ShardResult, parsing, stream_chunks
 from vision_results.writer import StagedDestination, TableWriter, keep_within_budget, rows_in
 
 if TYPE_CHECKING:
@@ -236,19 +236,15 @@ def run_task(
     """
     writers = target.writers([*tables, answers.NAME], stem)
     done: list[ShardResult] = []
-    results = stream_shards(
-        worker_source(location), shards, tables, workers=DOWNLOADS_PER_TASK, processes=0
-    )
-    with closing(results), parsing():
-        for result in results:
+    chunks = stream_chunks(worker_source(location), shards, tables, workers=DOWNLOADS_PER_TASK)
+    with closing(chunks), parsing():
+        for chunk in chunks:
             if stop.is_set():
                 break
-            done.append(replace(result, tables={}))
-            if result.error is not None:
-                if stop_at_error:
-                    break
-                continue
-            for name, table in result.tables.items():
+            done += chunk.results
+            if chunk.results[-1].error is not None and stop_at_error:
+                break  # a bad shard is a chunk of its own
+            for name, table in chunk.tables.items():
                 writers[name].write(table)
             keep_within_budget(writers.values())
     # No file for a table this task has no rows of: the client makes one per empty table.

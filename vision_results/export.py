@@ -32,13 +32,7 @@ from vision_results.progress import tqdm
 from vision_results.report import ExportReport, Skipped
 from vision_results.resume import PROGRESS, Progress, drop_shards, find_staging, start, to_read
 from vision_results.source import EXPORT_RECORD, Listing, Source, open_source
-from vision_results.stream import (
-    DEFAULT_WORKERS,
-    MAX_SHARD_BYTES,
-    auto_processes,
-    parsing,
-    stream_shards,
-)
+from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES, parsing, stream_chunks
 from vision_results.tables import SCHEMAS, TABLE_NAMES
 from vision_results.writer import (
     StagedDestination,
@@ -151,7 +145,7 @@ def export(
     tables: Iterable[str] | None = None,
     on_error: OnError = "raise",
     workers: int = DEFAULT_WORKERS,
-    processes: int | None = None,
+    processes: int = 0,
     overwrite: bool = False,
     resume: bool = False,
     keep_all: bool = False,
@@ -168,11 +162,11 @@ def export(
 
     ``on_error="raise"`` stops at the first bad shard with a :class:`ShardError`
     and leaves nothing under DEST; ``"skip"`` goes on and lists the shard and
-    the reason in the report. ``workers`` shards are downloaded at once;
-    ``processes`` parse them (0: parse in the download threads; None: one per
-    core when the source holds 64 MB or more, unless this runs in a script run
-    by path, which would run again in each process: there, guard the script
-    with ``if __name__ == "__main__":`` and pass ``processes``).
+    the reason in the report. ``workers`` shards are downloaded and decoded at
+    once, in threads (pyarrow decodes outside the GIL, so they use every core);
+    ``processes`` > 0 decodes in that many processes instead (a script run by
+    path must then be guarded by ``if __name__ == "__main__":``, since each
+    process imports it again).
     ``progress=None`` shows a bar on a terminal only.
     SOURCE may also be a ready :class:`~vision_results.source.Source`, e.g.
     ``GcsSource(url, client, retry=...)`` to choose how downloads are retried.
@@ -260,9 +254,7 @@ def export(
             for name in written
         }
         _checkpoint(done, writers, staging)
-        if processes is None:
-            processes = auto_processes(todo)
-        results = stream_shards(
+        chunks = stream_chunks(
             reader, todo, names, workers=workers, processes=processes,
             max_shard_bytes=max_shard_bytes,
         )  # fmt: skip
@@ -274,22 +266,23 @@ def export(
             disable=None if progress is None else not progress,
         )
         unsaved = 0
-        with bar, closing(results):
-            for result in results:
-                if result.error is not None and on_error == "raise":
-                    if resume:
-                        _checkpoint(done, writers, staging)
-                    raise result.error
-                for name, table in result.tables.items():
+        with bar, closing(chunks):
+            for chunk in chunks:
+                for name, table in chunk.tables.items():
                     writers[name].write(table)
                 keep_within_budget(writers.values())
-                report.add(result)
-                unsaved += result.shard.size
+                for result in chunk.results:  # a bad shard is a chunk of its own
+                    if result.error is not None and on_error == "raise":
+                        if resume:
+                            _checkpoint(done, writers, staging)
+                        raise result.error
+                    report.add(result)
+                    unsaved += result.shard.size
+                bar.update(len(chunk.results))
+                bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
                 if unsaved >= checkpoint_bytes:
                     _checkpoint(done, writers, staging)
                     unsaved = 0
-                bar.update()
-                bar.set_postfix(images=report.images, MB=f"{report.bytes_read / 1e6:.0f}")
         for writer in writers.values():
             writer.close()
         _finish(report, staging, manifest)

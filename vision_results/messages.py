@@ -1,10 +1,12 @@
 """The Vision messages as the tables read them, as Arrow types.
 
-These are the types ``pyarrow.json`` decodes a shard into (the fast path of
-:mod:`vision_results.decode`) and that the exact decoder's responses are
-converted to (:mod:`vision_results.canonical`): camelCase names, enums as their
-names (field metadata ``enum`` names the table of :data:`ENUMS`), 64-bit
-integers as strings, ``Status.details`` as JSON text. Fields no table reads are
+These are the types of a shard's responses as the flatteners read them: what
+``pyarrow.json`` decodes into (the fast path of :mod:`vision_results.decode`,
+which reads enums as numbers and ``details`` as a list where it must, then
+converts) and what the exact decoder's responses are converted to
+(:mod:`vision_results.canonical`): camelCase names, enums as their names (field
+metadata ``enum`` names the table of :data:`ENUMS`), 64-bit integers as text,
+``Status.details`` as JSON text. Fields no table reads are
 left out: pyarrow skips them unbuilt (the symbols' boxes above all, most of the
 bytes). ``tests/test_messages_types.py`` checks every field against the real
 client's message descriptors.
@@ -96,7 +98,10 @@ TEXT_ANNOTATION = struct(("pages", pa.list_(PAGE)), ("text", STRING))
 PAGE_SIZES = struct(("pages", pa.list_(struct(("width", INT), ("height", INT)))))
 """``fullTextAnnotation`` as the tables with boxes need it: each page's size."""
 
-PROPERTY = struct(*strings("name", "value", "uint64Value"))  # uint64Value: an int64, as text
+PROPERTY = struct(
+    *strings("name", "value"),
+    pa.field("uint64Value", STRING, metadata={"int64": "text"}),  # proto3 JSON writes int64 as text
+)
 LAT_LNG = struct(*floats("latitude", "longitude"))
 ENTITY_ANNOTATION = struct(
     *strings("mid", "locale", "description"),
@@ -217,8 +222,3 @@ def response_type(fields: Iterable[str]) -> pa.StructType:
     if PAGE_SIZE in wanted and "fullTextAnnotation" not in wanted:
         chosen.append(pa.field("fullTextAnnotation", PAGE_SIZES))
     return pa.struct(chosen)
-
-
-def shard_schema(fields: Iterable[str]) -> pa.Schema:
-    """A shard as ``pyarrow.json`` reads it: the responses with ``fields``."""
-    return pa.schema([pa.field("responses", pa.list_(response_type(fields)))])

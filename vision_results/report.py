@@ -31,6 +31,8 @@ class ShardRecord:
     """Responses none of whose keys is a Vision field: not read."""
     unknown_fields: dict[str, int] = field(default_factory=dict)
     """Keys Vision does not have, beside ones it has: ignored, counted by name."""
+    fallback: bool = False
+    """Read by the exact decoder, not the fast path (same rows, slower)."""
 
 
 @dataclass
@@ -69,6 +71,9 @@ class ExportReport:
     unknown_fields: dict[str, int] = field(default_factory=dict)
     """Keys Vision does not have (``Message.key``), beside ones it has, and how many
     responses carry each: not exported (a field newer than this version)."""
+    fallback_shards: int = 0
+    """Shards the fast path could not take (enums as numbers, snake_case keys, a
+    value of another JSON type, ...), read by the exact decoder: same rows, slower."""
     unread_files: list[str] = field(default_factory=list)
     """Ignored objects (their names do not match ``include``) that hold Vision
     responses all the same: not read, so the export is incomplete."""
@@ -100,8 +105,10 @@ class ExportReport:
                 result.errors,
                 result.unrecognised,
                 result.unknown_fields,
+                result.fallback,
             )
         )
+        self.fallback_shards += result.fallback
         self.images += result.responses
         self.errors += result.errors
         self.unrecognised += result.unrecognised
@@ -114,6 +121,7 @@ class ExportReport:
         self.images = sum(record.responses for record in self.shards)
         self.errors = sum(record.errors for record in self.shards)
         self.unrecognised = sum(record.unrecognised for record in self.shards)
+        self.fallback_shards = sum(record.fallback for record in self.shards)
         self.unknown_fields = {}
         for record in self.shards:
             self.unknown_fields = _add_counts(self.unknown_fields, record.unknown_fields)
@@ -146,6 +154,12 @@ class ExportReport:
             f"  error {status_name(int(code))} ({code})  {count}"
             for code, count in self.errors_by_code.items()
         ]
+        if self.fallback_shards:
+            lines.append(
+                f"decoded  {self.fallback_shards} of {len(self.shards)} shards by the exact "
+                "decoder (a form the fast path does not take: enums as numbers, snake_case "
+                "keys, ...): same rows, slower"
+            )
         if self.reused_shards or self.replaced_shards:
             lines.append(
                 f"resumed  {self.reused_shards} shards already exported, not read again; "

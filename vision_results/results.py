@@ -165,7 +165,7 @@ def open(
     tables: Iterable[str] | None = None,
     on_error: OnError = "raise",
     workers: int = DEFAULT_WORKERS,
-    processes: int | None = None,
+    processes: int = 0,
     keep_all: bool = False,
     client: Any = None,
     progress: bool = True,

@@ -1,7 +1,16 @@
-"""Read and flatten shards concurrently, in order, with a bounded number in flight.
+"""Read, decode and flatten shards concurrently, in order, with bounded memory.
 
-Peak memory depends on ``workers`` (how many shards are held at once), never
-on how many shards the SOURCE has.
+Consecutive shards are cut into groups (:func:`groups`: at most
+:data:`GROUP_SHARDS` shards or :data:`GROUP_BYTES` bytes, and small enough that
+every thread gets some). One thread per core takes a group, decodes its shards
+one after the other (pyarrow decodes outside the GIL, so the threads use every
+core) and flattens them together: the flatteners cost mostly per call, not per
+row, so a group costs little more than one shard (benchmarks/README.md). Local
+shards are read by that thread, one at a time; ``gs://`` shards are downloaded
+by ``workers`` threads of their own, a group at once. The caller writes the
+groups' tables in order. One group more than there are threads is in flight, so
+memory does not grow with the number of shards. A bad shard ends its chunk of
+rows and is reported on its own.
 """
 
 from __future__ import annotations
@@ -9,7 +18,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import sys
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -20,101 +28,91 @@ from functools import partial
 import pyarrow as pa
 
 from vision_results import answers
+from vision_results.batch import Batch
+from vision_results.decode import decode_shard
 from vision_results.errors import ShardError, VisionResultsError
-from vision_results.parse import parse_shard
 from vision_results.source import LocalSource, Shard, Source
 from vision_results.tables import fields_for, flatten_shard
 from vision_results.tables.errors import response_error
 
-DEFAULT_WORKERS = min(8, 2 * (os.cpu_count() or 1))
+DEFAULT_WORKERS = 8
+"""Shards read at once: downloads from gs:// wait on the network, not the CPU."""
 MAX_SHARD_BYTES = 512 << 20
 """Larger shards are refused unread: Vision writes at most 100 responses per file,
 a few MB each at the most, and a shard is parsed in memory (about 5x its size)."""
+GROUP_SHARDS = 8
+GROUP_BYTES = 32 << 20
 
 
 @dataclass
 class ShardResult:
-    """One shard read: its tables, or the error that stopped it."""
+    """One shard read: what it held, or the error that stopped it."""
 
     shard: Shard
-    tables: dict[str, pa.Table] = field(default_factory=dict)
     responses: int = 0
     errors: int = 0
     nbytes: int = 0
     error: VisionResultsError | None = None
     unrecognised: int = 0
     unknown_fields: dict[str, int] = field(default_factory=dict)
+    fallback: bool = False
+    """Read by the exact decoder: the fast path could not take it."""
 
 
-def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> ShardResult:
-    """Parse and flatten one shard's bytes: pure, and picklable for a process pool."""
-    fields = fields_for(frozenset(tables))
-    parsed = parse_shard(data, shard.name, shard.location, shard.job_uris, fields)
-    if shard.keep is not None:
-        parsed.keep(shard.keep)
-    try:
-        flat = flatten_shard(parsed, tables)
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
-        # A field of the wrong JSON type deep inside a response.
-        raise ShardError(
-            shard.location, f"not a Vision response ({type(exc).__name__}: {exc})"
-        ) from exc
-    flat[answers.NAME] = answers.of(parsed)
-    errors = sum(1 for response in parsed.responses if response_error(response))
-    return ShardResult(
+@dataclass
+class Chunk:
+    """Consecutive shards: their results in order and the rows of the good ones
+    (every asked-for table and the index of answers). A bad shard is a chunk of
+    its own, without rows."""
+
+    results: list[ShardResult]
+    tables: dict[str, pa.Table]
+
+
+@dataclass
+class _Decoded:
+    result: ShardResult
+    batch: Batch
+    index: pa.Table
+
+
+def _decode(data: bytes, shard: Shard, fields: frozenset[str]) -> _Decoded:
+    decoded = decode_shard(
+        data, shard.name, shard.location, fields=fields, job_uris=shard.job_uris, keep=shard.keep
+    )
+    parsed = decoded.parsed
+    result = ShardResult(
         shard,
-        flat,
         len(parsed),
-        errors,
+        sum(1 for response in parsed.responses if response_error(response)),
         len(data),
         unrecognised=parsed.unrecognised,
         unknown_fields=dict(parsed.unknown_fields),
+        fallback=not decoded.fast,
     )
+    return _Decoded(result, decoded.batch, answers.of(parsed))
 
 
-def read_and_flatten(
-    source: Source,
-    shard: Shard,
-    tables: tuple[str, ...],
-    cpu: Executor | None = None,
-    max_shard_bytes: int = MAX_SHARD_BYTES,
-) -> ShardResult:
-    """Download one shard here, parse it here or in ``cpu``; a bad shard is returned."""
-    try:
-        if shard.size > max_shard_bytes:
-            raise ShardError(
-                shard.location,
-                f"{shard.size / 1e6:,.0f} MB is more than the {max_shard_bytes / 1e6:,.0f} MB "
-                "a shard may have (Vision writes at most 100 responses per file); raise the "
-                "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
-            )
-        if cpu is None:
-            return parse_and_flatten(source.read(shard), shard, tables)
-        if isinstance(source, LocalSource):
-            # A parser process reads a local file itself: no bytes through a pipe.
-            return cpu.submit(_read_and_flatten_here, source, shard, tables).result()
-        return cpu.submit(parse_and_flatten, source.read(shard), shard, tables).result()
-    except VisionResultsError as exc:
-        return ShardResult(shard, error=exc)
-
-
-def _read_and_flatten_here(
-    source: LocalSource, shard: Shard, tables: tuple[str, ...]
-) -> ShardResult:
-    return parse_and_flatten(source.read(shard), shard, tables)
+def parse_and_flatten(data: bytes, shard: Shard, tables: Iterable[str]) -> Chunk:
+    """Decode and flatten one shard's bytes, as a chunk of one; raises
+    :class:`ShardError` if it is bad."""
+    wanted = tuple(tables)
+    (chunk,) = _flatten([_decode(data, shard, fields_for(frozenset(wanted)))], wanted)
+    if chunk.results[0].error is not None:
+        raise chunk.results[0].error
+    return chunk
 
 
 @contextmanager
 def parsing() -> Iterator[None]:
-    """Settings for parsing many shards, restored afterwards.
+    """Settings for decoding many shards, restored afterwards.
 
-    - The cyclic GC is paused: the parser's allocations would trigger collections
-      that rescan every live object, several times slower (performance-notes.md).
+    - The cyclic GC is paused: the decoder's allocations would trigger collections
+      that rescan every live object, several times slower (benchmarks/README.md).
       The JSON trees have no cycles, so reference counting frees them anyway.
     - Arrow allocates from the system allocator, not mimalloc (pyarrow's default),
-      which keeps freed memory: peak RSS of a 329 MB export, 312-336 MB with
-      mimalloc, 257 MB with malloc, at the same speed (benchmarks/README.md).
-      Buffers remember their pool, so those made before or after are unaffected.
+      which keeps freed memory (benchmarks/README.md). Buffers remember their
+      pool, so those made before or after are unaffected.
     """
     was_enabled = gc.isenabled()
     pool = pa.default_memory_pool()
@@ -128,37 +126,28 @@ def parsing() -> Iterator[None]:
             gc.enable()
 
 
-def _start_parser_process() -> None:
-    """A parser process parses until it ends (see :func:`parsing`)."""
+def _start_decoder_process() -> None:
+    """A decoder process decodes until it ends (see :func:`parsing`)."""
     gc.disable()
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-def spawn_is_safe() -> bool:
-    """Whether parser processes may be started without the caller asking for them.
-
-    A spawned process imports the main module again. That is harmless for a
-    module run by name (``python -m``, Jupyter), an interactive session, and
-    this package's own command (its entry point guards itself); but a script
-    run by path would run its top level again, export included, unless it is
-    guarded by ``if __name__ == "__main__":``, which we cannot see.
-    """
-    main = sys.modules.get("__main__")
-    if getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
-        return True
-    cli = sys.modules.get("vision_results.cli")
-    return cli is not None and getattr(main, "main", None) is cli.main
-
-
-def auto_processes(shards: list[Shard]) -> int:
-    """Parse in processes when there are cores to spare, enough bytes to pay for
-    starting them (about a second) and it is safe to; else in the download threads."""
-    cores = os.cpu_count() or 1
-    big = sum(s.size for s in shards) >= 64 << 20
-    return cores if cores > 1 and big and spawn_is_safe() else 0
+def groups(shards: list[Shard], workers: int) -> list[list[Shard]]:
+    """Consecutive shards in groups: at most GROUP_SHARDS shards or GROUP_BYTES
+    bytes each, and at least ``2 * workers`` groups when there are enough shards."""
+    most = max(1, min(GROUP_SHARDS, -(-len(shards) // (2 * workers))))
+    out: list[list[Shard]] = []
+    size = 0
+    for shard in shards:
+        if not out or len(out[-1]) >= most or size + shard.size > GROUP_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(shard)
+        size += shard.size
+    return out
 
 
-def stream_shards(
+def stream_chunks(
     source: Source,
     shards: Iterable[Shard],
     tables: Iterable[str],
@@ -166,43 +155,123 @@ def stream_shards(
     workers: int = DEFAULT_WORKERS,
     processes: int = 0,
     max_shard_bytes: int = MAX_SHARD_BYTES,
-) -> Generator[ShardResult, None, None]:
-    """Yield one :class:`ShardResult` per shard, in the order given.
-
-    ``workers`` threads download (and, with ``processes=0``, parse) shards; with
-    ``processes > 0`` parsing runs in that many processes, around the GIL. At
-    most ``workers`` shards are in flight and ``2 * workers`` results wait to be
-    consumed, so memory does not grow with the number of shards.
-    """
+) -> Generator[Chunk, None, None]:
+    """Every shard read, decoded and flattened, as :class:`Chunk` s in shard order
+    (see the module). ``workers`` shards are read at once; groups are decoded in
+    one thread per core (at most ``workers``), or with ``processes > 0`` in that
+    many processes."""
     wanted = tuple(tables)
     workers = max(1, workers)
-    pending: deque[Future[ShardResult]] = deque()
-    todo = iter(shards)
+    decoders = processes or min(workers, os.cpu_count() or 1)
+    todo = iter(groups(list(shards), decoders))
     cpu = (
         ProcessPoolExecutor(
             processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_parser_process,
+            initializer=_start_decoder_process,
         )
         if processes > 0
         else None
     )
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="vision-results")
-    read = partial(
-        read_and_flatten, source, tables=wanted, cpu=cpu, max_shard_bytes=max_shard_bytes
-    )
+    # Local files are read by the thread that decodes them; downloads get threads
+    # of their own, so that a group's shards are fetched at once.
+    io = None if isinstance(source, LocalSource) else ThreadPoolExecutor(workers)
+    pool = ThreadPoolExecutor(decoders, thread_name_prefix="vision-results")
+    work = partial(_group, source, tables=wanted, io=io, cpu=cpu, limit=max_shard_bytes)
+    pending: deque[Future[list[Chunk]]] = deque()
     try:
-        for shard in todo:
-            pending.append(pool.submit(read, shard))
-            if len(pending) >= 2 * workers:
+        for group in todo:
+            pending.append(pool.submit(work, group))
+            if len(pending) > decoders:
                 break
         while pending:
-            result = pending.popleft().result()
-            for shard in todo:
-                pending.append(pool.submit(read, shard))
+            chunks = pending.popleft().result()
+            for group in todo:
+                pending.append(pool.submit(work, group))
                 break
-            yield result
+            yield from chunks
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if cpu is not None:
-            cpu.shutdown(wait=True, cancel_futures=True)
+        for executor in (pool, io, cpu):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _group(
+    source: Source,
+    shards: list[Shard],
+    tables: tuple[str, ...],
+    io: Executor | None,
+    cpu: Executor | None,
+    limit: int,
+) -> list[Chunk]:
+    """One group read, decoded and flattened (decoded in ``cpu`` if given)."""
+    if io is None and cpu is not None:
+        # A process reads local files itself: no bytes through a pipe.
+        return cpu.submit(_read_group, source, shards, tables, limit).result()
+    if io is None:
+        return _read_group(source, shards, tables, limit)
+    downloads = [io.submit(_read, source, shard, limit) for shard in shards]
+    if cpu is None:
+        return _decode_group((download.result() for download in downloads), shards, tables)
+    read = [download.result() for download in downloads]
+    return cpu.submit(_decode_group, read, shards, tables).result()
+
+
+def _read_group(
+    source: Source, shards: list[Shard], tables: tuple[str, ...], limit: int
+) -> list[Chunk]:
+    """A group of local shards, each read when its turn comes."""
+    return _decode_group((_read(source, shard, limit) for shard in shards), shards, tables)
+
+
+def _decode_group(
+    reads: Iterable[bytes | VisionResultsError], shards: list[Shard], tables: tuple[str, ...]
+) -> list[Chunk]:
+    """Decode each shard's bytes (or take the error that stopped its read), then
+    flatten the good ones together; a bad shard ends the chunk before it."""
+    fields = fields_for(frozenset(tables))
+    chunks: list[Chunk] = []
+    decoded: list[_Decoded] = []
+    for shard, data in zip(shards, reads, strict=True):
+        try:
+            if isinstance(data, VisionResultsError):
+                raise data
+            decoded.append(_decode(data, shard, fields))
+        except VisionResultsError as exc:
+            chunks += _flatten(decoded, tables)
+            chunks.append(Chunk([ShardResult(shard, error=exc)], {}))
+            decoded = []
+    return chunks + _flatten(decoded, tables)
+
+
+def _read(source: Source, shard: Shard, limit: int) -> bytes | VisionResultsError:
+    """The shard's bytes, or the error that stopped reading it."""
+    if shard.size > limit:
+        return ShardError(
+            shard.location,
+            f"{shard.size / 1e6:,.0f} MB is more than the {limit / 1e6:,.0f} MB "
+            "a shard may have (Vision writes at most 100 responses per file); raise the "
+            "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
+        )
+    try:
+        return source.read(shard)
+    except VisionResultsError as exc:
+        return exc
+
+
+def _flatten(group: list[_Decoded], tables: tuple[str, ...]) -> list[Chunk]:
+    """The tables of decoded shards, flattened together (no chunk for no shards).
+    If the tables cannot take a value no decoder refused, each shard is flattened
+    alone, so that only that shard is bad."""
+    if not group:
+        return []
+    try:
+        flat = flatten_shard(Batch.concat([item.batch for item in group]), tables)
+    except (pa.ArrowException, TypeError, ValueError, IndexError) as exc:
+        if len(group) > 1:
+            return [chunk for item in group for chunk in _flatten([item], tables)]
+        shard = group[0].result.shard
+        error = ShardError(shard.location, f"not a Vision response ({type(exc).__name__}: {exc})")
+        return [Chunk([ShardResult(shard, error=error)], {})]
+    flat[answers.NAME] = pa.concat_tables([item.index for item in group])
+    return [Chunk([item.result for item in group], flat)]

@@ -1,7 +1,8 @@
 """Every table: its explicit Arrow schema and the pure function that fills it.
 
-A flattener takes one :class:`~vision_results.parse.ParsedShard` and returns
-Arrow tables by name; :func:`flatten_shard` runs those that are asked for.
+A flattener takes one :class:`~vision_results.batch.Batch` (a shard's responses
+in Arrow) and returns Arrow tables by name; :func:`flatten_shard` runs those
+that are asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
-from vision_results.messages import PAGE_SIZE
+from vision_results.batch import Batch
+from vision_results.canonical import WrongType, to_arrow
+from vision_results.errors import ShardError
+from vision_results.messages import PAGE_SIZE, response_type
 from vision_results.naming import RESPONSE_FIELDS
 from vision_results.parse import ParsedShard
 from vision_results.tables import (
@@ -28,7 +32,7 @@ from vision_results.tables import (
     web,
 )
 
-Flattener = Callable[[ParsedShard], dict[str, pa.Table]]
+Flattener = Callable[[Batch], dict[str, pa.Table]]
 
 
 def _sized(*fields: str) -> frozenset[str]:
@@ -98,11 +102,23 @@ def fields_for(tables: frozenset[str]) -> frozenset[str]:
     return frozenset().union(*(fields for names, _, fields in FLATTENERS if names & tables))
 
 
-def flatten_shard(parsed: ParsedShard, tables: Iterable[str]) -> dict[str, pa.Table]:
-    """The asked-for tables of one parsed shard, by name."""
+def flatten_shard(shard: Batch | ParsedShard, tables: Iterable[str]) -> dict[str, pa.Table]:
+    """The asked-for tables of one shard, by name: a :class:`Batch`, or a
+    :class:`ParsedShard` of :func:`~vision_results.parse.parse_shard` (converted
+    once; the export decodes straight to a Batch, :mod:`vision_results.decode`)."""
     wanted = set(tables)
+    batch = shard if isinstance(shard, Batch) else _batch(shard, fields_for(frozenset(wanted)))
     out: dict[str, pa.Table] = {}
     for names, flattener, _ in FLATTENERS:
         if names & wanted:
-            out.update((k, v) for k, v in flattener(parsed).items() if k in wanted)
+            out.update((k, v) for k, v in flattener(batch).items() if k in wanted)
     return out
+
+
+def _batch(parsed: ParsedShard, fields: frozenset[str]) -> Batch:
+    paths = parsed.paths or [f"responses[{i}]" for i in range(len(parsed.responses))]
+    try:
+        responses = to_arrow(parsed.responses, response_type(fields), paths)
+    except WrongType as exc:
+        raise ShardError(parsed.shard, f"not a Vision response: {exc}") from None
+    return Batch.of(parsed, responses)

@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vision_results.batch import Batch
 from vision_results.messages import ENUMS
 
 LIKELIHOODS = ENUMS["Likelihood"]
@@ -85,11 +84,12 @@ def likelihood(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return names, levels
 
 
-def non_empty(lists: pa.Array) -> pa.Array:
-    """Lists, with empty ones null."""
-    return pc.if_else(
-        pc.greater(pc.list_value_length(lists), 0), lists, pa.scalar(None, lists.type)
-    )
+def non_empty(lists: pa.Array) -> pa.ListArray:
+    """Lists, with empty ones null (the items are not copied)."""
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    empty = pc.fill_null(pc.equal(pc.list_value_length(lists), 0), True)
+    return pa.ListArray.from_arrays(lists.offsets, lists.values, type=lists.type, mask=empty)
 
 
 def rename_struct_list(
@@ -148,23 +148,3 @@ def properties(entities: pa.Array) -> pa.Array:
     ]
     struct = pa.StructArray.from_arrays(children, names=["name", "value", "uint64_value"])
     return pa.ListArray.from_arrays(lists.offsets, struct, type=PROPERTIES, mask=lists.is_null())
-
-
-def page_sizes(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Per response, the width and height of its first OCR page (NaN where unknown or
-    0): the only image size the JSON gives, for boxes in normalized vertices."""
-    first = pc.list_element(_pages(batch), 0)
-    sizes = []
-    for name in ("width", "height"):
-        values = pc.cast(pc.struct_field(first, name), pa.float64())
-        values = pc.if_else(pc.equal(values, 0), None, values)
-        sizes.append(values.to_numpy(zero_copy_only=False))
-    return sizes[0], sizes[1]
-
-
-def _pages(batch: Batch) -> pa.Array:
-    annotation = batch.field("fullTextAnnotation")
-    pages = pc.struct_field(annotation, "pages")
-    # list_element needs every list non-empty: give empty or null ones a null page.
-    return pc.if_else(pc.greater(pc.list_value_length(pages), 0), pages,
-                      pa.scalar([None], pages.type))  # fmt: skip

@@ -1,14 +1,11 @@
-"""Boxes and other lists of small structs, converted for a whole table at once.
+"""Boxes, computed for a whole table at once.
 
-Polygons go to Arrow as the JSON gives them; missing coordinates (proto3 omits
-zeros) are filled afterwards, and pixel bounds are segment reductions in numpy,
-not a Python loop per element.
+Polygons are kept as the JSON gives them, missing coordinates (proto3 omits
+zeros) filled with 0; pixel bounds are segment reductions in numpy, not a
+Python loop per element.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -37,21 +34,6 @@ def box_fields(prefix: str = "", *, normalized_bounds: bool = False) -> list[pa.
     ]
 
 
-def struct_list(
-    raw: list[Any], json_type: pa.ListType, names: list[str], fills: Mapping[str, Any]
-) -> pa.ListArray:
-    """Lists of JSON objects as Arrow: fields read by their JSON names, missing
-    ones filled with their proto3 default, then renamed to ``names``."""
-    lists = pa.array(raw, type=json_type)
-    items = lists.values
-    children = [
-        pc.fill_null(items.field(f.name), fills[f.name]) if f.name in fills else items.field(f.name)
-        for f in json_type.value_type
-    ]
-    struct = pa.StructArray.from_arrays(children, names=names)
-    return pa.ListArray.from_arrays(lists.offsets, struct, mask=lists.is_null())
-
-
 def segment_reduce(reduce: np.ufunc, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """``reduce`` over each segment of ``values`` between ``offsets``; NaN where empty."""
     out = np.full(len(offsets) - 1, np.nan)
@@ -69,26 +51,6 @@ def _extent(polygons: pa.ListArray, axis: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _column(values: np.ndarray) -> pa.Array:
     return pa.array(values, from_pandas=True)  # NaN -> null
-
-
-def box_columns(
-    vertices: list[Any],
-    normalized: list[Any],
-    width: list[Any],
-    height: list[Any],
-    prefix: str = "",
-) -> dict[str, pa.Array]:
-    """The box columns, computed for a whole table at once.
-
-    ``x_min`` .. ``y_max`` are pixels: from ``vertices``, or else from
-    ``normalizedVertices`` times the page size when both width and height are
-    known. ``norm_x_min`` .. are the bounds of the normalized polygon.
-    """
-    pixel = struct_list(vertices, VERTICES, ["x", "y"], {"x": 0, "y": 0})
-    normal = struct_list(normalized, NORMALIZED_VERTICES, ["x", "y"], {"x": 0.0, "y": 0.0})
-    return _columns(
-        pixel, normal, np.array(width, dtype=np.float64), np.array(height, dtype=np.float64), prefix
-    )
 
 
 def _columns(

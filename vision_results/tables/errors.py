@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
-from vision_results.tables._common import Columns, table_schema
+from vision_results.tables._common import table_schema
 
 # google.rpc.Code, by number.
 GRPC_STATUS = (
@@ -55,25 +53,7 @@ def status_name(code: int) -> str:
     return GRPC_STATUS[code] if 0 <= code < len(GRPC_STATUS) else str(code)
 
 
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA, parsed)
-    for index, response in enumerate(parsed.responses):
-        error = response_error(response)
-        if error is None:
-            continue
-        code = error.get("code", 0)
-        cols.key(index)
-        details = error.get("details")
-        cols.add(
-            code=code,
-            status=status_name(code),
-            message=error.get("message") or None,
-            details=orjson.dumps(details).decode() if details else None,
-        )
-    return {"errors": cols.table()}
-
-
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     error = batch.field("error")
     codes = _arrow.number(_arrow.field(error, "code"), 0)
     messages = _arrow.text(_arrow.field(error, "message"))

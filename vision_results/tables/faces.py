@@ -7,18 +7,12 @@ from typing import Any
 import pyarrow as pa
 
 from vision_results.batch import Batch
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import box_fields, boxes
 from vision_results.tables._common import (
-    Columns,
-    annotated,
-    enum_name,
-    likelihood,
     likelihood_fields,
     table_schema,
 )
-from vision_results.tables.ocr import page_size
 
 # FaceAnnotation.Landmark.Type, by number (the defaults form writes numbers).
 LANDMARK_TYPES = (
@@ -64,42 +58,10 @@ LANDMARKS = table_schema(
 )
 
 
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    faces, landmarks = Columns(FACES, parsed), Columns(LANDMARKS, parsed)
-    for index, items, response in annotated(parsed, "faceAnnotations"):
-        width, height = page_size(response)
-        for face_index, face in enumerate(items):
-            faces.key(index)
-            faces.add_box(face.get("boundingPoly"), width, height)
-            faces.add_box(face.get("fdBoundingPoly"), width, height, prefix="fd_")
-            faces.add(
-                face_index=face_index,
-                roll_angle=face.get("rollAngle", 0.0),
-                pan_angle=face.get("panAngle", 0.0),
-                tilt_angle=face.get("tiltAngle", 0.0),
-                detection_confidence=face.get("detectionConfidence", 0.0),
-                landmarking_confidence=face.get("landmarkingConfidence", 0.0),
-            )
-            for column, field in FEELINGS.items():
-                name, level = likelihood(face.get(field))
-                faces.add(**{column: name, f"{column}_level": level})
-            for landmark in face.get("landmarks") or ():
-                position = landmark.get("position") or {}
-                landmarks.key(index)
-                landmarks.add(
-                    face_index=face_index,
-                    type=enum_name(landmark.get("type"), LANDMARK_TYPES),
-                    x=position.get("x", 0.0),
-                    y=position.get("y", 0.0),
-                    z=position.get("z", 0.0),
-                )
-    return {"faces": faces.table(), "face_landmarks": landmarks.table()}
-
-
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     level = _arrow.explode(batch.field("faceAnnotations"))
     items = level.values
-    width, height = _arrow.page_sizes(batch)
+    width, height = batch.page_sizes
     width, height = width[level.parents], height[level.parents]
     columns: dict[str, Any] = {
         **batch.keys(level.parents),

@@ -7,17 +7,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import boxes
 from vision_results.tables._common import (
     BOX_FIELDS,
-    Columns,
-    likelihood,
     likelihood_fields,
     table_schema,
 )
-from vision_results.tables.ocr import page_size
 
 SAFE_SEARCH_FIELDS = ("adult", "spoof", "medical", "violence", "racy")
 
@@ -40,57 +36,11 @@ CROP_HINTS = table_schema(
 )
 
 
-def hex_color(red: float, green: float, blue: float) -> str:
-    """``#rrggbb`` from 0-255 components."""
-    return "#" + "".join(f"{min(255, max(0, round(c))):02x}" for c in (red, green, blue))
-
-
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    safe, colors = Columns(SAFE_SEARCH, parsed), Columns(COLORS, parsed)
-    crops = Columns(CROP_HINTS, parsed)
-    for index, response in enumerate(parsed.responses):
-        safe_search = response.get("safeSearchAnnotation")
-        if safe_search:
-            safe.key(index)
-            for field in SAFE_SEARCH_FIELDS:
-                name, level = likelihood(safe_search.get(field))
-                safe.add(**{field: name, f"{field}_level": level})
-        dominant = (response.get("imagePropertiesAnnotation") or {}).get("dominantColors") or {}
-        for rank, item in enumerate(dominant.get("colors") or ()):
-            color = item.get("color") or {}
-            red, green, blue = (color.get(c, 0.0) for c in ("red", "green", "blue"))
-            alpha = color.get("alpha")
-            colors.key(index)
-            colors.add(
-                rank=rank,
-                red=red,
-                green=green,
-                blue=blue,
-                # A FloatValue wrapper: absent is "fully opaque", not 0.
-                alpha=alpha.get("value", 0.0) if isinstance(alpha, dict) else alpha,
-                hex=hex_color(red, green, blue),
-                score=item.get("score", 0.0),
-                pixel_fraction=item.get("pixelFraction", 0.0),
-            )
-        hints = (response.get("cropHintsAnnotation") or {}).get("cropHints")
-        if hints:
-            width, height = page_size(response)
-            for rank, hint in enumerate(hints):
-                crops.key(index)
-                crops.add(
-                    rank=rank,
-                    confidence=hint.get("confidence", 0.0),
-                    importance_fraction=hint.get("importanceFraction", 0.0),
-                )
-                crops.add_box(hint.get("boundingPoly"), width, height)
-    return {"safe_search": safe.table(), "colors": colors.table(), "crop_hints": crops.table()}
-
-
 _HEX_DIGITS = pa.array([f"{value:02x}" for value in range(256)], pa.string())
 
 
 def hex_colors(red: pa.Array, green: pa.Array, blue: pa.Array) -> pa.Array:
-    """:func:`hex_color` of whole columns (np.rint rounds half to even, as ``round``)."""
+    """``#rrggbb`` of 0-255 components, rounded half to even and clamped to 0..255."""
     digits = []
     for component in (red, green, blue):
         values = np.rint(component.to_numpy(zero_copy_only=False))
@@ -98,7 +48,7 @@ def hex_colors(red: pa.Array, green: pa.Array, blue: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise("#", *digits, "")
 
 
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     return {
         "safe_search": _safe_search(batch),
         "colors": _colors(batch),
@@ -140,7 +90,7 @@ def _colors(batch: Batch) -> pa.Table:
 def _crop_hints(batch: Batch) -> pa.Table:
     level = _arrow.explode(_arrow.field(batch.field("cropHintsAnnotation"), "cropHints"))
     hints = level.values
-    width, height = _arrow.page_sizes(batch)
+    width, height = batch.page_sizes
     columns = {
         **batch.keys(level.parents),
         "rank": level.positions,

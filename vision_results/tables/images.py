@@ -8,7 +8,6 @@ the response holds.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -16,13 +15,10 @@ import pyarrow.compute as pc
 
 from vision_results.batch import Batch
 from vision_results.messages import RESPONSE
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
-from vision_results.tables._common import Columns, likelihood, table_schema, top_language
+from vision_results.tables._common import table_schema
 from vision_results.tables._ocr_arrow import Hierarchy, nonzero
-from vision_results.tables.errors import response_error
 from vision_results.tables.image_properties import SAFE_SEARCH_FIELDS
-from vision_results.tables.ocr import count_lines, page_size
 from vision_results.tables.web import IMAGE_KINDS
 
 # Counts of lists at these paths of a response.
@@ -61,64 +57,7 @@ SCHEMA = table_schema(
 )
 
 
-def _count(response: dict[str, Any], path: tuple[str, ...]) -> int:
-    value: Any = response
-    for key in path:
-        value = value.get(key) or {}
-    return len(value)
-
-
-def _ocr_counts(response: dict[str, Any]) -> dict[str, int]:
-    pages = (response.get("fullTextAnnotation") or {}).get("pages") or ()
-    blocks = [b for page in pages for b in page.get("blocks") or ()]
-    paragraphs = [p for block in blocks for p in block.get("paragraphs") or ()]
-    return {
-        "n_pages": len(pages),
-        "n_blocks": len(blocks),
-        "n_paragraphs": len(paragraphs),
-        "n_lines": sum(count_lines(p) for p in paragraphs),
-        "n_words": sum(len(p.get("words") or ()) for p in paragraphs),
-    }
-
-
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA, parsed)
-    for index, response in enumerate(parsed.responses):
-        error = response_error(response) or {}
-        file = parsed.files[index] or {}
-        annotation = response.get("fullTextAnnotation") or {}
-        pages = annotation.get("pages") or ()
-        labels: list[dict[str, Any]] = response.get("labelAnnotations") or [{}]
-        safe_search = response.get("safeSearchAnnotation")
-        web = response.get("webDetection") or {}
-        search = response.get("productSearchResults") or {}
-        width, height = page_size(response)
-        cols.key(index)
-        cols.add(
-            error_code=error.get("code", 0) if error else None,
-            error_message=error.get("message") or None,
-            mime_type=(file.get("inputConfig") or {}).get("mimeType") or None,
-            total_pages=file.get("totalPages") or None,
-            text=annotation.get("text") or None,
-            text_language=top_language(pages[0].get("property")) if pages else None,
-            width=width,
-            height=height,
-            top_label=labels[0].get("description") or None,
-            top_label_score=labels[0].get("score", 0.0) if labels[0] else None,
-            **{
-                field: likelihood(safe_search.get(field))[0] if safe_search else None
-                for field in SAFE_SEARCH_FIELDS
-            },
-            **{name: _count(response, path) for name, path in LIST_COUNTS.items()},
-            **_ocr_counts(response),
-            n_web_images=sum(len(web.get(field) or ()) for field in IMAGE_KINDS.values()),
-            n_products=len(search.get("results") or ())
-            + sum(len(g.get("results") or ()) for g in search.get("productGroupedResults") or ()),
-        )
-    return {"images": cols.table()}
-
-
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     responses = len(batch)
     given = _children(batch.responses)
     response = {name: given[name] if name in given else batch.field(name) for name in RESPONSE}

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from vision_results.batch import Batch
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
-from vision_results.tables._common import PROPERTIES, Columns, properties, table_schema
+from vision_results.tables._common import PROPERTIES, table_schema
 
 SCHEMA = table_schema(
     pa.field("rank", pa.int32(), nullable=False),
@@ -19,23 +18,7 @@ SCHEMA = table_schema(
 )
 
 
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    cols = Columns(SCHEMA, parsed)
-    for index, response in enumerate(parsed.responses):
-        for rank, label in enumerate(response.get("labelAnnotations") or ()):
-            cols.key(index)
-            cols.add(
-                rank=rank,
-                mid=label.get("mid") or None,
-                description=label.get("description") or None,
-                score=label.get("score", 0.0),
-                topicality=label.get("topicality", 0.0),
-                properties=properties(label),
-            )
-    return {"labels": cols.table()}
-
-
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     level = _arrow.explode(batch.field("labelAnnotations"))
     labels = level.values
     columns = {

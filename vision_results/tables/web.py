@@ -7,15 +7,12 @@ matches listed under each page of ``pagesWithMatchingImages`` (``page_index``
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 
 from vision_results.batch import Batch
-from vision_results.parse import ParsedShard
 from vision_results.tables import _arrow
-from vision_results.tables._common import Columns, annotated, table_schema
+from vision_results.tables._common import table_schema
 
 IMAGE_KINDS = {
     "full": "fullMatchingImages",
@@ -52,64 +49,12 @@ LABELS = table_schema(
 )
 
 
-def _images(cols: Columns, index: int, parent: dict[str, Any], page_index: int | None) -> None:
-    for kind, field in IMAGE_KINDS.items():
-        for rank, image in enumerate(parent.get(field) or ()):
-            cols.key(index)
-            cols.add(
-                page_index=page_index,
-                kind=kind,
-                rank=rank,
-                url=image.get("url") or None,
-                score=image.get("score", 0.0),
-            )
-
-
-def flatten(parsed: ParsedShard) -> dict[str, pa.Table]:
-    entities, images = Columns(ENTITIES, parsed), Columns(IMAGES, parsed)
-    pages, labels = Columns(PAGES, parsed), Columns(LABELS, parsed)
-    for index, web, _ in annotated(parsed, "webDetection"):
-        for rank, entity in enumerate(web.get("webEntities") or ()):
-            entities.key(index)
-            entities.add(
-                rank=rank,
-                entity_id=entity.get("entityId") or None,
-                description=entity.get("description") or None,
-                score=entity.get("score", 0.0),
-            )
-        _images(images, index, web, None)
-        for page_index, page in enumerate(web.get("pagesWithMatchingImages") or ()):
-            pages.key(index)
-            pages.add(
-                page_index=page_index,
-                url=page.get("url") or None,
-                page_title=page.get("pageTitle") or None,
-                score=page.get("score", 0.0),
-                n_full_matching=len(page.get("fullMatchingImages") or ()),
-                n_partial_matching=len(page.get("partialMatchingImages") or ()),
-            )
-            _images(images, index, page, page_index)
-        for rank, label in enumerate(web.get("bestGuessLabels") or ()):
-            labels.key(index)
-            labels.add(
-                rank=rank,
-                label=label.get("label") or None,
-                language_code=label.get("languageCode") or None,
-            )
-    return {
-        "web_entities": entities.table(),
-        "web_images": images.table(),
-        "web_pages": pages.table(),
-        "web_labels": labels.table(),
-    }
-
-
 _KINDS = pa.array(list(IMAGE_KINDS), pa.string())
 _PAGE_FIELDS = ("fullMatchingImages", "partialMatchingImages")
 """The matching images a WebPage lists (it has no visually similar ones)."""
 
 
-def flatten_arrow(batch: Batch) -> dict[str, pa.Table]:
+def flatten(batch: Batch) -> dict[str, pa.Table]:
     web = batch.field("webDetection")
     pages = _arrow.explode(_arrow.field(web, "pagesWithMatchingImages"))
     return {
