@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from vision_results import jobs
 from vision_results.draw import ImageError, draw
 from vision_results.errors import (
     DestinationError,
@@ -22,12 +21,13 @@ from vision_results.errors import (
     VisionResultsError,
 )
 from vision_results.export import export
-from vision_results.jobs import submit
 from vision_results.parse import parse_shard
 from vision_results.report import ExportReport
 from vision_results.tables import SCHEMAS, TABLE_NAMES, flatten_shard
 
 if TYPE_CHECKING:
+    from vision_results import jobs
+    from vision_results.jobs import submit
     from vision_results.results import Results, open
 
 __all__ = [
@@ -54,10 +54,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``open`` and ``Results`` on first use (PEP 562): they need pandas, which
-    parser processes and the export command never import."""
+    """``open``, ``Results``, ``jobs`` and ``submit`` on first use (PEP 562): an
+    export needs neither the Vision client nor the notebook API."""
     if name in ("open", "Results"):
         from vision_results import results
 
         return getattr(results, name)
+    if name in ("jobs", "submit"):
+        import vision_results.jobs
+
+        return vision_results.jobs if name == "jobs" else vision_results.jobs.submit
     raise AttributeError(f"module 'vision_results' has no attribute {name!r}")

@@ -149,7 +149,7 @@ def _as(values: pa.Array, field: pa.Field) -> pa.Array:
         named = names.take(pc.if_else(known, values, 0))
         return pc.if_else(known, named, pc.cast(values, pa.string()))
     if pa.types.is_struct(kind):
-        children = [_as(pc.struct_field(values, i), child) for i, child in enumerate(kind)]
+        children = [_as(child, field) for child, field in zip(values.flatten(), kind, strict=True)]
         return pa.StructArray.from_arrays(children, fields=list(kind), mask=values.is_null())
     if pa.types.is_list(kind):
         items = _as(values.values, kind.value_field)
