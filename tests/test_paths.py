@@ -7,13 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
-from google.oauth2 import credentials
 
 import vision_results as vr
 from tests.fault_proxy import FaultProxy
-from vision_results.source import identity
 
 
 @pytest.mark.parametrize(
@@ -50,23 +47,6 @@ def test_a_refusal_names_the_bucket_and_the_identity_without_secrets(
     assert "The credentials used, anonymous (no credentials), may not read bucket" in message
     assert "roles/storage.objectViewer" in message
     assert len(fault_proxy.requests(f"/b/{bucket}/o?")) == 1  # a refusal is not retried
-
-
-def test_identity_names_the_account_and_nothing_secret() -> None:
-    user = credentials.Credentials(
-        token="ya29.not-a-real-token",
-        refresh_token="1//not-a-real-refresh-token",
-        client_id="id.apps.googleusercontent.com",
-        client_secret="not-a-real-secret",
-        account="analyst@example.com",
-    )
-    said = identity(storage.Client(project="p", credentials=user))
-    assert said == "analyst@example.com (google.oauth2.credentials.Credentials)"
-    assert "not-a-real" not in said
-    anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-    assert identity(storage.Client(project="p", credentials=anonymous)) == (
-        "anonymous (no credentials)"
-    )
 
 
 def test_shard_names_never_lead_outside_dest(

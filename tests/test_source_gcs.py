@@ -32,7 +32,8 @@ from tests.fault_proxy import FaultProxy
 from tests.gcs_server import upload_bytes
 from vision_results.cli import main
 from vision_results.report import ExportReport
-from vision_results.source import GcsSource, storage_client
+from vision_results.source import GcsSource
+from vision_results.storage import storage_client
 
 # --- listing and paging ------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ from tests.conftest import BAD_SHARD, FAST_RETRY, PREFIX, read_tables
 from tests.fault_proxy import FaultProxy, Seen
 from vision_results.cli import main
 from vision_results.report import ExportReport, Skipped
-from vision_results.source import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, GcsSource, read_retry
+from vision_results.source import GcsSource
+from vision_results.storage import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, read_retry
 
 DEADLINE = 2.0  # seconds of retrying per page or shard
 SHORT_RETRY = read_retry(DEADLINE).with_delay(initial=0.01, maximum=0.05)

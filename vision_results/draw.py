@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from vision_results import _fonts
 from vision_results.errors import SourceError, VisionResultsError
-from vision_results.source import read_object
+from vision_results.storage import read_object
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,7 +117,7 @@ def draw(
     The picture: `image` (a PIL image, bytes, or a path or ``gs://`` address) if
     given; else ``images[uri]`` if `images` has it; else `uri` itself when it is a
     local path or ``gs://`` (only that object is downloaded, with `client` or
-    :func:`~vision_results.source.storage_client`). Anything else raises
+    :func:`~vision_results.storage.storage_client`). Anything else raises
     :class:`ImageError`. The EXIF orientation is applied first: Vision's boxes are on
     the picture as displayed.
 

@@ -1,4 +1,4 @@
-"""Where shards come from: the only module that touches storage for reading.
+"""Where shards come from (``gs://`` objects through :mod:`vision_results.storage`).
 
 A SOURCE is a ``gs://bucket/prefix``, a local folder, or one local file.
 :func:`open_source` turns it into a :class:`Source` that lists the shards under
@@ -18,28 +18,25 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from google.api_core.exceptions import (
-    Forbidden,
-    GoogleAPICallError,
-    GoogleAPIError,
-    NotFound,
-    RetryError,
-    Unauthorized,
-)
-from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
-
-# google-cloud-storage (2.x and 3.x) depends on google-resumable-media; 3.x raises its
-# own DataCorruption and InvalidResponse, subclasses of these when it is installed.
-from google.resumable_media import DataCorruption, InvalidResponse
-
 from vision_results.errors import SourceError
+
+# DEFAULT_DEADLINE and storage_client are re-exported ("as"): cli.py, distributed.py,
+# the benchmarks and the notebooks import them from here.
+from vision_results.storage import DEFAULT_DEADLINE as DEFAULT_DEADLINE
+from vision_results.storage import (
+    DEFAULT_TIMEOUT,
+    list_objects,
+    read_object,
+    read_retry,
+    why_failed,
+)
+from vision_results.storage import storage_client as storage_client
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
@@ -57,82 +54,13 @@ OWN_FILES = {
     PROGRESS_RECORD: "progress record of an unfinished export, not Vision output",
 }
 LOCAL_DEFAULT = ("*.json",)
+"""What is read in a local folder unless ``include`` says otherwise."""
 PART = re.compile(r"[a-z_]+/part-[0-9-]+\.parquet")
 """A table's part file at the root of an export (``writer.py``, ``distributed.py``)."""
-"""What is read in a local folder unless ``include`` says otherwise."""
 log = logging.getLogger("vision_results")
 DEFAULT_PAGE_SIZE = 1000
-DEFAULT_DEADLINE = 120.0
-"""Seconds a listing page or a download is retried for, in all (google-cloud-storage's)."""
-DEFAULT_TIMEOUT = 60.0
-"""Seconds one request may wait for the server (google-cloud-storage's default)."""
-
-
-def read_retry(
-    deadline: float = DEFAULT_DEADLINE,
-    *,
-    on_retry: Callable[[Exception], None] | None = None,
-    refused_is_final: bool = False,
-) -> Retry:
-    """How listing pages and downloads are retried: google-cloud-storage's own policy
-    (429, 408, 5xx, dropped or cut connections, timeouts; exponential back-off from
-    1 s to 60 s), for at most `deadline` seconds per page or shard.
-
-    ``on_retry`` is told of each error that is about to be retried. With
-    ``refused_is_final`` a refused connection is not retried: on the very first
-    request it means nothing listens at the endpoint, and waiting would only hide it.
-    Chain ``.with_delay(...)`` for other back-off delays.
-    """
-    if not deadline > 0:
-        raise ValueError(f"the retry deadline must be a positive number of seconds, not {deadline}")
-    from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[attr-defined,unused-ignore]
-
-    retry: Retry = DEFAULT_RETRY.with_timeout(deadline)
-    if on_retry is None and not refused_is_final:
-        return retry
-    # The library's predicate still decides what is retried.
-    from google.cloud.storage.retry import _should_retry
-
-    def should_retry(exc: Exception) -> bool:
-        if refused_is_final and _refused(exc):
-            return False
-        retried: bool = _should_retry(exc)
-        if retried and on_retry is not None:
-            on_retry(exc)
-        return retried
-
-    told: Retry = retry.with_predicate(should_retry)
-    return told
-
-
-def _refused(exc: BaseException | None) -> bool:
-    """Whether a connection was refused somewhere in the chain of ``exc``."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
-
-
-def why_failed(exc: BaseException) -> str:
-    """What went wrong with a request, in words: the last HTTP status and the server's
-    message, or the connection error. Never a header, so never a credential."""
-    if isinstance(exc, RetryError) and exc.cause is not None:
-        return f"gave up after retrying ({exc.message}); last error: {why_failed(exc.cause)}"
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(exc, GoogleAPICallError) and exc.code is not None:
-        status = exc.code
-    if isinstance(exc, GoogleAPICallError | InvalidResponse) and status is not None:
-        try:
-            text = f"HTTP {int(status)} {HTTPStatus(int(status)).phrase}"
-        except ValueError:
-            text = f"HTTP {status}"
-        message = getattr(exc, "message", "")
-        return f"{text}: {message}" if message else text
-    if isinstance(exc, json.JSONDecodeError):
-        return f"the answer is not valid JSON ({exc})"
-    return f"{type(exc).__name__}: {exc}"
+RETRY_OPTION = "--retry-deadline SECONDS"
+"""The export's option (``retry_deadline=`` in Python) that sets how long requests are retried."""
 
 
 @dataclass(frozen=True)
@@ -333,35 +261,28 @@ class GcsSource:
 
         def notice(exc: Exception) -> None:
             log.warning(
-                "retrying %s: %s (for up to %.0f s in all; --retry-deadline SECONDS changes it)",
-                what, why_failed(exc), deadline,
+                "retrying %s: %s (for up to %.0f s in all; %s changes it)",
+                what, why_failed(exc), deadline, RETRY_OPTION,
             )  # fmt: skip
 
         return read_retry(deadline, on_retry=notice, refused_is_final=listing and not self.deadline)
 
     def list(self) -> Listing:
         entries = []
-        try:
-            blobs = self.client.list_blobs(
-                self.bucket_name,
-                prefix=self.prefix or None,
-                page_size=self.page_size,
-                retry=self._retry(f"listing {self.location}", listing=True),
-                timeout=self.timeout,
+        blobs = list_objects(
+            self.location,
+            self.client,
+            page_size=self.page_size,
+            retry=self._retry(f"listing {self.location}", listing=True),
+            timeout=self.timeout,
+            wait_option=RETRY_OPTION,
+        )
+        for blob in blobs:
+            name = blob.name[len(self.prefix) :].lstrip("/") or blob.name
+            shard = Shard(
+                name, f"gs://{self.bucket_name}/{blob.name}", blob.size or 0, blob.generation
             )
-            for blob in blobs:
-                name = blob.name[len(self.prefix) :].lstrip("/") or blob.name
-                shard = Shard(
-                    name, f"gs://{self.bucket_name}/{blob.name}", blob.size or 0, blob.generation
-                )
-                entries.append((shard, classify(name, self.include)))
-        except (GoogleAPIError, GoogleAuthError, ValueError, OSError) as exc:
-            # What is left after the client's retries; a page that is not JSON (cut
-            # or corrupted in transit) is a ValueError, and is not retried.
-            raise SourceError(
-                f"{self.location}: cannot list the objects of bucket {self.bucket_name}: "
-                f"{why_failed(exc)}{self._advice(exc)}"
-            ) from exc
+            entries.append((shard, classify(name, self.include)))
         names = {shard.name for shard, _ in entries}
         if EXPORT_RECORD in names and any(PART.fullmatch(name) for name in names):
             # Told from its names: nothing outside the shards is downloaded.
@@ -374,122 +295,14 @@ class GcsSource:
         return _sorted_listing(self.location, entries)
 
     def read(self, shard: Shard) -> bytes:
-        object_name = shard.location.removeprefix(f"gs://{self.bucket_name}/")
-        blob = self.client.bucket(self.bucket_name).blob(object_name, generation=shard.generation)
-        try:
-            data: bytes = blob.download_as_bytes(
-                checksum="auto", retry=self._retry(shard.location), timeout=self.timeout
-            )
-        except DataCorruption as exc:
-            # Not a GoogleAPIError, and not retried: the bytes received do not match
-            # the object's checksum. Never hand them on.
-            raise SourceError(
-                f"{shard.location}: downloaded bytes do not match the object's checksum "
-                "(corrupted in transit). Export again; if it persists, check the network path."
-            ) from exc
-        except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError) as exc:
-            # Whatever is left after the client's retries: HTTP errors, connection
-            # errors and timeouts (requests' exceptions are OSErrors), credentials.
-            raise SourceError(
-                f"{shard.location}: download failed: {why_failed(exc)}{self._advice(exc)}"
-            ) from exc
-        return data
-
-    def _advice(self, exc: BaseException) -> str:
-        """What to do about a refusal: which bucket, which identity (never a secret)."""
-        if _refused(exc):
-            endpoint = getattr(self.client, "api_endpoint", None) or "the storage endpoint"
-            return (
-                f". Nothing answers at {endpoint}: check STORAGE_EMULATOR_HOST or the network, "
-                "or give --retry-deadline SECONDS to wait for it"
-            )
-        if isinstance(exc, Forbidden | Unauthorized):
-            return (
-                f". The credentials used, {identity(self.client)}, may not read bucket "
-                f"{self.bucket_name}: grant them roles/storage.objectViewer on it, or use "
-                "other credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth "
-                "application-default login)"
-            )
-        if isinstance(exc, NotFound) and "bucket" in str(exc).lower():
-            return f". Check the bucket name {self.bucket_name!r}"
-        return ""
-
-
-def identity(client: Any) -> str:
-    """Who a storage client acts as, for messages: an account name and the kind of
-    credentials, never a token or key."""
-    # google-cloud-core keeps a client's credentials in ``_credentials``.
-    credentials = getattr(client, "_credentials", None)
-    if credentials is None or type(credentials).__name__ == "AnonymousCredentials":
-        return "anonymous (no credentials)"
-    account = getattr(credentials, "service_account_email", None) or getattr(
-        credentials, "account", None
-    )
-    kind = f"{type(credentials).__module__}.{type(credentials).__name__}"
-    return f"{account} ({kind})" if account else kind
-
-
-def read_object(url: str, client: Any = None) -> bytes:
-    """The bytes of one ``gs://`` object (e.g. a picture to draw boxes on), checked
-    against its checksum and retried like a shard."""
-    bucket, _, name = url.removeprefix("gs://").partition("/")
-    client = client if client is not None else storage_client()
-    try:
-        data: bytes = (
-            client.bucket(bucket)
-            .blob(name)
-            .download_as_bytes(checksum="auto", retry=read_retry(), timeout=DEFAULT_TIMEOUT)
+        return read_object(
+            shard.location,
+            self.client,
+            generation=shard.generation,
+            retry=self._retry(shard.location),
+            timeout=self.timeout,
+            wait_option=RETRY_OPTION,
         )
-    except DataCorruption as exc:
-        raise SourceError(f"{url}: downloaded bytes do not match the object's checksum") from exc
-    except (GoogleAPIError, GoogleAuthError, InvalidResponse, OSError, ValueError) as exc:
-        raise SourceError(f"{url}: download failed: {why_failed(exc)}") from exc
-    return data
-
-
-def storage_client() -> Any:
-    """Build the Cloud Storage client: the one place this package does so.
-
-    With ``STORAGE_EMULATOR_HOST`` set (a local emulator, ``http://host:port`` or
-    ``host:port``), no credentials are needed; otherwise Application Default
-    Credentials are used.
-    """
-    from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]
-
-    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
-    if emulator:
-        from google.api_core.client_options import ClientOptions
-        from google.auth.credentials import AnonymousCredentials
-
-        # The Python client takes the variable as the endpoint as is; without a
-        # scheme (the form other clients accept) every request would fail.
-        endpoint = emulator if "://" in emulator else f"http://{emulator}"
-        return storage.Client(
-            project="vision-results",
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            client_options=ClientOptions(api_endpoint=endpoint),
-        )
-    try:
-        return storage.Client()
-    except DefaultCredentialsError as exc:
-        raise SourceError(no_credentials(exc)) from exc
-
-
-def no_credentials(exc: DefaultCredentialsError) -> str:
-    """What google-auth's refusal means, and what to do: with
-    ``GOOGLE_APPLICATION_CREDENTIALS`` set, its own reason (no such file, not a key
-    file) and the file; else how to get credentials."""
-    key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    if key_file:
-        return (
-            f"GOOGLE_APPLICATION_CREDENTIALS names {key_file}, which cannot be used: {exc} "
-            "Point it at a service account key file (JSON), or unset it to use "
-            "`gcloud auth application-default login`."
-        )
-    return (
-        "no Google Cloud credentials found. Run `gcloud auth application-default login`, "
-        "or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file."
-    )
 
 
 def open_source(

@@ -20,7 +20,7 @@ from vision_results.jobs.api import OperationStatus, VisionApi, check_features, 
 from vision_results.jobs.images import collect
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.reconcile import Reconciliation
-from vision_results.source import storage_client
+from vision_results.storage import storage_client
 
 DEFAULT_FEATURES = ("LABEL_DETECTION", "DOCUMENT_TEXT_DETECTION")
 

@@ -25,7 +25,7 @@ from google.api_core import exceptions as core_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
 from vision_results.errors import JobError, UsageError
-from vision_results.source import no_credentials
+from vision_results.storage import no_credentials
 
 ENDPOINT_VARIABLE = "VISION_RESULTS_VISION_ENDPOINT"
 API_VERSIONS = ("v1", "v1p1beta1")
@@ -53,6 +53,13 @@ TRANSIENT = if_exception_type(
     ConnectionError,
 )
 DEFAULT_RETRY = Retry(predicate=TRANSIENT, initial=1.0, maximum=30.0, timeout=300.0)
+"""How Vision API calls (starting an operation, reading its state) are retried; not
+storage's :func:`~vision_results.storage.read_retry`, which is google-cloud-storage's
+predicate for its own transport (requests' and resumable-media's errors; 408, 429,
+5xx), for 120 s per request. Vision's errors come as google-api-core exceptions, over
+gRPC or REST: only 429 (RESOURCE_EXHAUSTED), 500, 503 and dropped connections are
+asked again, and for longer (5 minutes, at most 30 s apart), as its quotas are counted
+per minute."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vision_results.errors import VisionResultsError
+from vision_results.storage import list_objects
 
 IMAGE_SUFFIXES = (
     ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".ico", ".tif", ".tiff", ".raw",
@@ -33,10 +34,10 @@ def from_manifest_file(path: Path) -> list[str]:
 
 def from_prefix(url: str, storage: Any) -> list[str]:
     """The image objects under ``gs://bucket/prefix/``, in name order."""
-    bucket, _, prefix = url.removeprefix("gs://").partition("/")
+    bucket = url.removeprefix("gs://").partition("/")[0]
     names = sorted(
         blob.name
-        for blob in storage.list_blobs(bucket, prefix=prefix or None)
+        for blob in list_objects(url, storage)
         if blob.name.lower().endswith(IMAGE_SUFFIXES)
     )
     return [f"gs://{bucket}/{name}" for name in names]

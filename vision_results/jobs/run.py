@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from google.api_core.exceptions import GoogleAPICallError, GoogleAPIError, NotFound
+from google.api_core.exceptions import GoogleAPICallError, NotFound
 
 from vision_results.errors import JobError
 from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
@@ -23,33 +23,42 @@ from vision_results.jobs.manifest import (
 )
 from vision_results.progress import tqdm
 from vision_results.source import MANIFEST_NAME
+from vision_results.storage import read_object, read_retry, write_object
 from vision_results.tables.errors import status_name
 
 MAX_IN_FLIGHT = 10
 
 
-def _blob(client: Any, url: str) -> Any:
-    bucket, _, name = url.removeprefix("gs://").partition("/")
-    return client.bucket(bucket).blob(name)
-
-
 def save(manifest: JobManifest, storage: Any) -> None:
-    url = manifest.output + MANIFEST_NAME
-    try:
-        _blob(storage, url).upload_from_string(manifest.to_json(), content_type="application/json")
-    except GoogleAPIError as exc:
-        raise JobError(f"{url}: cannot write the job manifest ({exc})") from exc
+    """Write the manifest, replacing the one before (retried: it is written whole)."""
+    write_object(
+        manifest.output + MANIFEST_NAME,
+        manifest.to_json(),
+        storage,
+        content_type="application/json",
+        failed="cannot write the job manifest",
+        kind=JobError,
+    )
 
 
 def load(output: str, storage: Any) -> JobManifest:
-    """The manifest of the job writing under ``output``."""
+    """The manifest of the job writing under ``output``.
+
+    Read first by every command but submit: a refused connection fails at once
+    (these commands have no option to wait for an endpoint that does not answer)."""
     url = (output if output.endswith("/") else f"{output}/") + MANIFEST_NAME
     try:
-        data = _blob(storage, url).download_as_bytes()
-    except NotFound as exc:
-        raise JobError(f"{url}: no job manifest. Was the job started with submit?") from exc
-    except GoogleAPIError as exc:
-        raise JobError(f"{url}: cannot read the job manifest ({exc})") from exc
+        data = read_object(
+            url,
+            storage,
+            retry=read_retry(refused_is_final=True),
+            failed="cannot read the job manifest",
+            kind=JobError,
+        )
+    except JobError as exc:
+        if isinstance(exc.__cause__, NotFound):
+            raise JobError(f"{url}: no job manifest. Was the job started with submit?") from exc
+        raise
     return JobManifest.from_json(data, url)
 
 
