@@ -25,8 +25,9 @@ import pyarrow.json as pj
 from vision_results.batch import Batch
 from vision_results.canonical import WrongType, to_arrow
 from vision_results.errors import ShardError
-from vision_results.messages import ENUMS, response_type
+from vision_results.messages import ENUMS
 from vision_results.parse import ParsedShard, parse_shard
+from vision_results.tables import response_type
 
 _MIN_BLOCK = 1 << 20
 

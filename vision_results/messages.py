@@ -9,12 +9,11 @@ metadata ``enum`` names the table of :data:`ENUMS`), 64-bit integers as text,
 ``Status.details`` as JSON text. Fields no table reads are
 left out: pyarrow skips them unbuilt (the symbols' boxes above all, most of the
 bytes). ``tests/test_messages_types.py`` checks every field against the real
-client's message descriptors.
+client's message descriptors. Each table module declares which fields it reads,
+as these types (:mod:`vision_results.tables`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import pyarrow as pa
 
@@ -208,17 +207,12 @@ RESPONSE: dict[str, pa.DataType] = {
     "productSearchResults": PRODUCT_SEARCH_RESULTS,
     "error": STATUS,
 }
-"""Each AnnotateImageResponse field the tables read (``context`` is read by the
-exact decoder's first pass, which gives every response its key)."""
+"""Each AnnotateImageResponse field the tables read, whole (``context`` is read by
+the exact decoder's first pass, which gives every response its key): what
+``images`` reads, and what :meth:`~vision_results.batch.Batch.field` gives for a
+field not decoded. Which fields a table reads, so what a shard is decoded into,
+each table declares (:mod:`vision_results.tables`); ``tests/test_registry.py``
+checks that together they read exactly these."""
 PAGE_SIZE = "fullTextAnnotation.pages.size"
 """A pseudo-field: of ``fullTextAnnotation``, only each page's width and height
 (the tables with boxes scale normalized vertices by the page size)."""
-
-
-def response_type(fields: Iterable[str]) -> pa.StructType:
-    """The AnnotateImageResponse with only ``fields`` (and always ``error``)."""
-    wanted = set(fields) | {"error"}
-    chosen = [pa.field(name, kind) for name, kind in RESPONSE.items() if name in wanted]
-    if PAGE_SIZE in wanted and "fullTextAnnotation" not in wanted:
-        chosen.append(pa.field("fullTextAnnotation", PAGE_SIZES))
-    return pa.struct(chosen)

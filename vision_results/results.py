@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 class _Table:
     """A table as an attribute: ``res.labels`` is ``res.table("labels")``."""
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
 
     @overload
@@ -134,29 +134,20 @@ class Results:
             shutil.copytree(self.path, staging, dirs_exist_ok=True)
         return target
 
-    images = _Table()
-    labels = _Table()
-    text_annotations = _Table()
-    ocr_pages = _Table()
-    ocr_blocks = _Table()
-    ocr_paragraphs = _Table()
-    ocr_lines = _Table()
-    ocr_words = _Table()
-    faces = _Table()
-    face_landmarks = _Table()
-    landmarks = _Table()
-    logos = _Table()
-    objects = _Table()
-    safe_search = _Table()
-    colors = _Table()
-    crop_hints = _Table()
-    web_entities = _Table()
-    web_images = _Table()
-    web_pages = _Table()
-    web_labels = _Table()
-    products = _Table()
-    product_objects = _Table()
-    errors = _Table()
+    if TYPE_CHECKING:
+        # For type checkers: the tables, set below from TABLE_NAMES, are DataFrames.
+        def __getattr__(self, name: str) -> pd.DataFrame: ...
+
+
+def _add_tables(results: type[Results]) -> None:
+    """One attribute per table: ``res.labels``, ``res.ocr_words``, ..."""
+    for name in TABLE_NAMES:
+        if hasattr(results, name):
+            raise TypeError(f"the table {name!r} would hide Results.{name}: rename the table")
+        setattr(results, name, _Table(name))
+
+
+_add_tables(Results)
 
 
 def open(

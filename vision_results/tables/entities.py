@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
+from vision_results.messages import ENTITIES, PAGE_SIZE, PAGE_SIZES
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import boxes
 from vision_results.tables._common import (
@@ -18,6 +19,7 @@ from vision_results.tables._common import (
     PROPERTIES,
     table_schema,
 )
+from vision_results.tables._registry import Declaration
 
 _ENTITY = [
     pa.field("rank", pa.int32(), nullable=False),
@@ -91,3 +93,15 @@ def _landmarks(
         "longitude": coordinate("longitude"),
     }
     return pa.Table.from_pydict(columns, schema=LANDMARKS)
+
+
+DECLARATION = Declaration(
+    tables={"landmarks": LANDMARKS, "logos": LOGOS},
+    reads={
+        "landmarkAnnotations": ENTITIES,
+        "logoAnnotations": ENTITIES,
+        PAGE_SIZE: PAGE_SIZES,
+    },
+    flatten=flatten,
+    position=60,
+)

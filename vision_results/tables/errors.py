@@ -9,8 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
+from vision_results.messages import STATUS
 from vision_results.tables import _arrow
 from vision_results.tables._common import table_schema
+from vision_results.tables._registry import Declaration
 
 # google.rpc.Code, by number.
 GRPC_STATUS = (
@@ -72,3 +74,11 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         "details": _arrow.field(error, "details").take(index),
     }
     return {"errors": pa.Table.from_pydict(columns, schema=SCHEMA)}
+
+
+DECLARATION = Declaration(
+    tables={"errors": SCHEMA},
+    reads={"error": STATUS},
+    flatten=flatten,
+    position=110,
+)

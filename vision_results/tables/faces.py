@@ -7,12 +7,14 @@ from typing import Any
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import FACE_ANNOTATION, PAGE_SIZE, PAGE_SIZES
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import box_fields, boxes
 from vision_results.tables._common import (
     likelihood_fields,
     table_schema,
 )
+from vision_results.tables._registry import Declaration
 
 # FaceAnnotation.Landmark.Type, by number (the defaults form writes numbers).
 LANDMARK_TYPES = (
@@ -88,3 +90,11 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         "faces": pa.Table.from_pydict(columns, schema=FACES),
         "face_landmarks": pa.Table.from_pydict(landmarks, schema=LANDMARKS),
     }
+
+
+DECLARATION = Declaration(
+    tables={"faces": FACES, "face_landmarks": LANDMARKS},
+    reads={"faceAnnotations": pa.list_(FACE_ANNOTATION), PAGE_SIZE: PAGE_SIZES},
+    flatten=flatten,
+    position=50,
+)

@@ -7,6 +7,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
+from vision_results.messages import (
+    CROP_HINTS_ANNOTATION,
+    IMAGE_PROPERTIES,
+    PAGE_SIZE,
+    PAGE_SIZES,
+    SAFE_SEARCH_ANNOTATION,
+)
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import boxes
 from vision_results.tables._common import (
@@ -14,6 +21,7 @@ from vision_results.tables._common import (
     likelihood_fields,
     table_schema,
 )
+from vision_results.tables._registry import Declaration
 
 SAFE_SEARCH_FIELDS = ("adult", "spoof", "medical", "violence", "racy")
 
@@ -99,3 +107,16 @@ def _crop_hints(batch: Batch) -> pa.Table:
         "importance_fraction": _arrow.number(_arrow.field(hints, "importanceFraction")),
     }
     return pa.Table.from_pydict(columns, schema=CROP_HINTS)
+
+
+DECLARATION = Declaration(
+    tables={"safe_search": SAFE_SEARCH, "colors": COLORS, "crop_hints": CROP_HINTS},
+    reads={
+        "safeSearchAnnotation": SAFE_SEARCH_ANNOTATION,
+        "imagePropertiesAnnotation": IMAGE_PROPERTIES,
+        "cropHintsAnnotation": CROP_HINTS_ANNOTATION,
+        PAGE_SIZE: PAGE_SIZES,
+    },
+    flatten=flatten,
+    position=80,
+)

@@ -18,6 +18,7 @@ from vision_results.messages import RESPONSE
 from vision_results.tables import _arrow
 from vision_results.tables._common import table_schema
 from vision_results.tables._ocr_arrow import Hierarchy, nonzero
+from vision_results.tables._registry import Declaration
 from vision_results.tables.image_properties import SAFE_SEARCH_FIELDS
 from vision_results.tables.web import IMAGE_KINDS
 
@@ -146,3 +147,11 @@ def _given(fields: Iterable[pa.Array]) -> pa.Array:
     test of a JSON object (``{}`` is none)."""
     valid = [field.is_valid().to_numpy(zero_copy_only=False) for field in fields]
     return pa.array(np.logical_or.reduce(valid))
+
+
+DECLARATION = Declaration(
+    tables={"images": SCHEMA},
+    reads=RESPONSE,  # a row per response, with counts of every kind of annotation
+    flatten=flatten,
+    position=10,
+)

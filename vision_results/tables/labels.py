@@ -5,8 +5,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import ENTITIES
 from vision_results.tables import _arrow
 from vision_results.tables._common import PROPERTIES, table_schema
+from vision_results.tables._registry import Declaration
 
 SCHEMA = table_schema(
     pa.field("rank", pa.int32(), nullable=False),
@@ -31,3 +33,11 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         "properties": _arrow.properties(labels),
     }
     return {"labels": pa.Table.from_pydict(columns, schema=SCHEMA)}
+
+
+DECLARATION = Declaration(
+    tables={"labels": SCHEMA},
+    reads={"labelAnnotations": ENTITIES},
+    flatten=flatten,
+    position=20,
+)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import LOCALIZED_OBJECT_ANNOTATION, PAGE_SIZE, PAGE_SIZES
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import box_fields, boxes
 from vision_results.tables._common import (
     OBJECT_FIELDS,
     table_schema,
 )
+from vision_results.tables._registry import Declaration
 
 SCHEMA = table_schema(
     pa.field("rank", pa.int32(), nullable=False),
@@ -34,3 +36,14 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         **boxes(_arrow.field(items, "boundingPoly"), width[level.parents], height[level.parents]),
     }
     return {"objects": pa.Table.from_pydict(columns, schema=SCHEMA)}
+
+
+DECLARATION = Declaration(
+    tables={"objects": SCHEMA},
+    reads={
+        "localizedObjectAnnotations": pa.list_(LOCALIZED_OBJECT_ANNOTATION),
+        PAGE_SIZE: PAGE_SIZES,
+    },
+    flatten=flatten,
+    position=70,
+)

@@ -16,19 +16,17 @@ carry no confidences; proto3 writes the same absence as 0.0 when defaults are
 present): a missing value must not read as "no confidence at all". A line's
 confidence is the mean of its words' that have one.
 
-:func:`flatten` walks the parsed JSON; :func:`flatten_arrow` gives the same
-tables from a :class:`~vision_results.batch.Batch` with whole-array operations
-(:mod:`._ocr_arrow`, which also holds the break rules both read).
+:func:`flatten` builds them from a :class:`~vision_results.batch.Batch` with
+whole-array operations (:mod:`._ocr_arrow`, which also holds the break rules).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import TEXT_ANNOTATION
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import segment_reduce
 from vision_results.tables._common import (
@@ -43,10 +41,9 @@ from vision_results.tables._ocr_arrow import (
     most_common,
     nonzero,
 )
+from vision_results.tables._registry import Declaration
 
 BLOCK_TYPES = ("UNKNOWN", "TEXT", "TABLE", "PICTURE", "RULER", "BARCODE")
-_EMPTY: dict[str, Any] = {}
-_WHERE = ("page_index", "block_index", "paragraph_index")
 
 _PAGE = [pa.field("page_index", pa.int32(), nullable=False)]
 _BLOCK = [*_PAGE, pa.field("block_index", pa.int32(), nullable=False)]
@@ -145,3 +142,11 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         },
     }
     return {name: pa.Table.from_pydict(columns[name], schema=SCHEMAS[name]) for name in SCHEMAS}
+
+
+DECLARATION = Declaration(
+    tables=SCHEMAS,
+    reads={"fullTextAnnotation": TEXT_ANNOTATION},
+    flatten=flatten,
+    position=40,
+)

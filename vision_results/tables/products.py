@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
+from vision_results.messages import PAGE_SIZE, PAGE_SIZES, PRODUCT_SEARCH_RESULTS
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import boxes
 from vision_results.tables._common import (
@@ -20,6 +21,7 @@ from vision_results.tables._common import (
     OBJECT_FIELDS,
     table_schema,
 )
+from vision_results.tables._registry import Declaration
 
 PRODUCT_LABELS = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
 _GROUP = pa.field("group_index", pa.int32())
@@ -134,3 +136,11 @@ def _objects(batch: Batch, groups: _arrow.Level) -> pa.Table:
         "score": _arrow.number(_arrow.field(objects, "score")),
     }
     return pa.Table.from_pydict(columns, schema=OBJECTS)
+
+
+DECLARATION = Declaration(
+    tables={"products": PRODUCTS, "product_objects": OBJECTS},
+    reads={"productSearchResults": PRODUCT_SEARCH_RESULTS, PAGE_SIZE: PAGE_SIZES},
+    flatten=flatten,
+    position=100,
+)

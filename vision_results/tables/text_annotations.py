@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import ENTITIES, PAGE_SIZE, PAGE_SIZES
 from vision_results.tables import _arrow
 from vision_results.tables._boxes import boxes
 from vision_results.tables._common import BOX_FIELDS, table_schema
-
-_EMPTY: dict[str, Any] = {}
+from vision_results.tables._registry import Declaration
 
 SCHEMA = table_schema(
     pa.field("index", pa.int32(), nullable=False),
@@ -33,3 +31,11 @@ def flatten(batch: Batch) -> dict[str, pa.Table]:
         **boxes(_arrow.field(items, "boundingPoly"), width[level.parents], height[level.parents]),
     }
     return {"text_annotations": pa.Table.from_pydict(columns, schema=SCHEMA)}
+
+
+DECLARATION = Declaration(
+    tables={"text_annotations": SCHEMA},
+    reads={"textAnnotations": ENTITIES, PAGE_SIZE: PAGE_SIZES},
+    flatten=flatten,
+    position=30,
+)

@@ -11,8 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 from vision_results.batch import Batch
+from vision_results.messages import WEB_DETECTION
 from vision_results.tables import _arrow
 from vision_results.tables._common import table_schema
+from vision_results.tables._registry import Declaration
 
 IMAGE_KINDS = {
     "full": "fullMatchingImages",
@@ -140,3 +142,16 @@ def _labels(batch: Batch, web: pa.Array) -> pa.Table:
         "language_code": _arrow.text(_arrow.field(level.values, "languageCode")),
     }
     return pa.Table.from_pydict(columns, schema=LABELS)
+
+
+DECLARATION = Declaration(
+    tables={
+        "web_entities": ENTITIES,
+        "web_images": IMAGES,
+        "web_pages": PAGES,
+        "web_labels": LABELS,
+    },
+    reads={"webDetection": WEB_DETECTION},
+    flatten=flatten,
+    position=90,
+)
