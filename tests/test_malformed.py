@@ -68,6 +68,22 @@ CASES = {
         WORD % b'{"boundingBox": {"vertices": [{"x": "left"}]}}',
         r"words\[0\]\.boundingBox\.vertices\[0\]\.x is str, expected a JSON integer",
     ),
+    "a list for the uri": (
+        b'{"responses": [{"context": {"uri": [null]}}]}',
+        r"responses\[0\]\.context\.uri is array, expected a JSON str",
+    ),
+    "a string for the page": (
+        b'{"responses": [{"context": {"uri": "gs://b/a.pdf", "pageNumber": "2"}}]}',
+        r"responses\[0\]\.context\.pageNumber is str, expected a JSON int",
+    ),
+    "a fraction for the page": (
+        b'{"responses": [{"context": {"uri": "gs://b/a.pdf", "pageNumber": 2.5}}]}',
+        r"responses\[0\]\.context\.pageNumber is float, expected a JSON int",
+    ),
+    "a page beyond int32": (
+        b'{"responses": [{"context": {"uri": "gs://b/a.pdf", "pageNumber": 1e20}}]}',
+        r"responses\[0\]\.context\.pageNumber: 100000000000000000000 is out of range",
+    ),
     "deep nesting": (
         b'{"responses": [{"labelAnnotations": ' + b"[" * DEEP + b"]" * DEEP + b"}]}",
         "JSON nested too deeply",

@@ -280,16 +280,43 @@ class _Reader:
 
     def _add(self, response: Response, uri: str, file: dict[str, Any] | None, where: str) -> None:
         parsed = self.parsed
-        context = response.get("context") or {}
+        own_uri, page = _context(response.get("context"), f"{where}.context".lstrip("."))
         position = len(parsed.responses)
         job_uri = parsed.job_uris[position] if position < len(parsed.job_uris) else None
-        parsed.uris.append(context.get("uri") or job_uri or uri)
+        parsed.uris.append(own_uri or job_uri or uri)
         # proto3: page 0 means "not set"; image jobs have no page.
-        parsed.pages.append(context.get("pageNumber") or None)
+        parsed.pages.append(page or None)
         parsed.responses.append(response)
         parsed.files.append(file)
         parsed.paths.append(where or "the response")
         parsed.total += 1
+
+
+def _context(context: Any, where: str) -> tuple[str | None, int | None]:
+    """The ``uri`` and ``pageNumber`` of an ImageAnnotationContext at ``where``, checked:
+    they become the key columns of every table, so a value of another type is refused
+    (a page as an integral number, like every other integer; within int32)."""
+    if context is None:
+        return None, None
+    if not isinstance(context, dict):
+        raise _WrongType(where, f"Expected `object`, got `{_json_type(context)}`")
+    uri, page = context.get("uri"), context.get("pageNumber")
+    if uri is not None and not isinstance(uri, str):
+        raise _WrongType(f"{where}.uri", f"Expected `str`, got `{_json_type(uri)}`")
+    if isinstance(page, float) and page.is_integer():
+        page = int(page)
+    if page is not None and (not isinstance(page, int) or isinstance(page, bool)):
+        raise _WrongType(f"{where}.pageNumber", f"Expected `int`, got `{_json_type(page)}`")
+    if page is not None and not -(2**31) <= page < 2**31:
+        raise _WrongType(f"{where}.pageNumber", f"{page} is out of range for an int32")
+    return uri, page
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    names = {dict: "object", list: "array", str: "str", int: "int", float: "float"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw, where: str) -> Any:
