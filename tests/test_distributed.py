@@ -3,9 +3,13 @@ every table equals the single-machine export's, and so does _export.json."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -284,3 +288,131 @@ def test_an_image_answered_twice_keeps_the_same_answer_as_the_local_engine(
         assert got[name].sort_by(order).equals(want[1][name].sort_by(order)), name
     with fs.open_input_stream(f"{root}/_export.json") as stream:
         assert ExportReport.from_json(stream.read()).superseded == 10
+
+
+def staged_progress(client: storage.Client, bucket: str, prefix: str) -> list[str]:
+    """The shards the checkpoint under a staging prefix records."""
+    blobs = [
+        b for b in client.list_blobs(bucket, prefix=prefix) if b.name.endswith("_progress.json")
+    ]
+    data = json.loads(blobs[0].download_as_bytes()) if blobs else {}
+    return [s["name"] for s in data.get("report", {}).get("shards", [])]
+
+
+def test_a_killed_dask_export_to_gs_resumes_to_the_same_tables(
+    cluster: LocalCluster,
+    dask_client: Client,
+    gcs_client: storage.Client,
+    source_url: str,
+    reference: tuple[ExportReport, dict[str, pa.Table]],
+) -> None:
+    dest = f"gs://{OUT_BUCKET}/killed/tables"
+    args = ["export", source_url, dest, "-q", "--engine", "dask", "--scheduler",
+            cluster.scheduler_address, "--checkpoint-mb", "1"]  # fmt: skip
+    # Small tasks in the client process too, so that it checkpoints before the end.
+    code = (
+        "import sys, vision_results.distributed as engine; engine.TASK_BYTES = 600_000; "
+        "from vision_results.cli import main; main(sys.argv[1:])"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, *args])
+    deadline = time.monotonic() + 60
+    while not staged_progress(gcs_client, OUT_BUCKET, "killed/.tables.partial-"):
+        assert time.monotonic() < deadline and process.poll() is None, "ended before the kill"
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert list(gcs_client.list_blobs(OUT_BUCKET, prefix="killed/tables")) == []
+    done = staged_progress(gcs_client, OUT_BUCKET, "killed/.tables.partial-")
+    report = vr.export(
+        source_url, dest, engine="dask", scheduler=dask_client, resume=True, progress=False
+    )
+    assert report.reused_shards == len(done) > 0
+    fs = engine.gcs_filesystem()
+    got = {
+        n: pq.read_table(f"{OUT_BUCKET}/killed/tables/{n}", filesystem=fs) for n in vr.TABLE_NAMES
+    }
+    want = reference[1]
+    for name in vr.TABLE_NAMES:
+        key = [(f.name, "ascending") for f in want[name].schema if not pa.types.is_nested(f.type)]
+        assert got[name].sort_by(key).equals(want[name].sort_by(key)), name
+    assert list(gcs_client.list_blobs(OUT_BUCKET, prefix="killed/.tables.partial-")) == []
+
+
+def test_a_finished_dask_export_is_brought_up_to_date(
+    dask_client: Client, sample: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    shards = sorted((sample / "images").glob("*.json"))
+    (source / "images").mkdir(parents=True)
+    for path in shards[:3]:
+        (source / "images" / path.name).write_bytes(path.read_bytes())
+    dest = tmp_path / "tables"
+    vr.export(source, dest, engine="dask", scheduler=dask_client, progress=False)
+    for path in shards[3:]:
+        (source / "images" / path.name).write_bytes(path.read_bytes())
+    again = vr.export(
+        source, dest, engine="dask", scheduler=dask_client, resume=True, progress=False
+    )
+    assert (again.reused_shards, len(again.shards)) == (3, len(shards))
+    assert again.bytes_read == sum(path.stat().st_size for path in shards[3:])
+    fresh = vr.export(source, tmp_path / "fresh", progress=False)
+    assert again.rows == fresh.rows
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_every_option_is_honoured_or_refused(
+    dask_client: Client, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:  # fmt: skip
+    """Each engine runs with every option set: what they do shows in the result, and
+    the Dask tasks ran with the client's options, whole."""
+    import distributed
+
+    from vision_results.options import ExportOptions
+
+    tasks: list[engine.TaskReport] = []
+    finishing = distributed.as_completed
+
+    def collect(futures: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for future in finishing(futures, *args, **kwargs):
+            tasks.append(future.result())
+            yield future
+
+    monkeypatch.setattr(distributed, "as_completed", collect)
+    source = tmp_path / "src"
+    shards = sorted((sample / "images").glob("*.json"))
+    (source / "images").mkdir(parents=True)
+    for i, path in enumerate(shards):
+        (source / "images" / path.name.replace("output-", "answer-" if i % 2 else "output-"))\
+            .write_bytes(path.read_bytes())  # fmt: skip
+    (source / "images" / "output-9999-to-9999.json").write_bytes(b"{not json")
+    (tmp_path / "dest").mkdir()
+    (tmp_path / "dest" / "old.txt").write_text("overwritten")
+    options: dict[str, Any] = {
+        "tables": ["labels", "errors"], "on_error": "skip", "workers": 3, "overwrite": True,
+        "keep_all": True, "progress": False, "checkpoint_bytes": 2 << 20,
+        "max_shard_bytes": 100 << 20, "retry_deadline": 33.0, "include": ["output-*.json"],
+    }  # fmt: skip
+    extra = {"scheduler": dask_client} if where == "dask" else {}
+    report = vr.export(source, tmp_path / "dest", engine=where, **extra, **options)
+    included = sorted(f"images/{p.name}" for p in (source / "images").glob("output-*.json"))
+    assert report.tables == ["labels", "errors"] and report.keep_all
+    read = sorted(s.name for s in report.shards)
+    assert read == [name for name in included if "9999" not in name] and len(read) > 1
+    assert [s.name for s in report.skipped_shards] == ["images/output-9999-to-9999.json"]
+    assert sorted(os.listdir(tmp_path / "dest")) == ["_answers", "_export.json", "errors", "labels"]
+    if where == "dask":
+        want = ExportOptions.of(engine="dask", **options)
+        assert len(tasks) > 1 and all(task.options == want for task in tasks)
+    else:
+        assert tasks == []
+    assert set(options) | {"engine", "processes", "resume"} == {
+        f.name for f in dataclasses.fields(ExportOptions)
+    }
+    refused = {"processes": 2} if where == "dask" else {}
+    for name, value in refused.items():
+        with pytest.raises(vr.UsageError, match=f"{name} is for the local engine"):
+            vr.export(source, tmp_path / "x", **extra, engine=where, **{name: value})
+    with pytest.raises(vr.UsageError, match="max_shard_bytes must be at least 1"):
+        vr.export(source, tmp_path / "x", engine=where, **extra, max_shard_bytes=0)
+    assert not (tmp_path / "x").exists()

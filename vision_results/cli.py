@@ -144,14 +144,15 @@ def export_command(
     """Export the Vision responses under SOURCE to DEST/<table>/part-*.parquet.
 
     SOURCE is gs://BUCKET/PREFIX, a local folder or one file. DEST is a local
-    folder, or gs://BUCKET/PREFIX with --engine dask; it also gets _export.json,
-    the record of what was read and skipped. The summary at the end says
+    folder or gs://BUCKET/PREFIX; it also gets _export.json, the record of what
+    was read and skipped. The summary at the end says
     complete, or INCOMPLETE and why.
 
     \b
     Examples:
       vision-results export gs://my-bucket/vision-output/ tables/
       vision-results export saved/ tables/ --include 'page*.json' --tables labels --strict
+      vision-results export gs://my-bucket/vision-output/ gs://my-bucket/tables/ --resume
 
     \b
     Exit status:

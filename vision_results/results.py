@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
+from vision_results.destination import open_destination
 from vision_results.errors import UsageError
-from vision_results.export import Engine, OnError, export, unknown_table
+from vision_results.export import Engine, OnError, export
+from vision_results.options import unknown_table
 from vision_results.report import CachedReport, ExportReport
 from vision_results.source import EXPORT_RECORD, Source, is_export_record
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.summary import Summary, summarize
 from vision_results.tables import TABLE_NAMES
-from vision_results.writer import StagedDestination
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -129,10 +131,14 @@ class Results:
                 scheduler=scheduler,
             )
             return os.fspath(dest)
-        target = Path(dest)
-        with StagedDestination(target, overwrite=overwrite) as staging:
-            shutil.copytree(self.path, staging, dirs_exist_ok=True)
-        return target
+        staging = open_destination(dest).stage(overwrite=overwrite, resume=False)
+        try:
+            pafs.copy_files(str(self.path), staging.root, destination_filesystem=staging.filesystem)
+            staging.commit()
+        except BaseException:
+            staging.abort()
+            raise
+        return Path(dest) if not os.fspath(dest).startswith("gs://") else os.fspath(dest)
 
     if TYPE_CHECKING:
         # For type checkers: the tables, set below from TABLE_NAMES, are DataFrames.

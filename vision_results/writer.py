@@ -1,24 +1,19 @@
-"""Writing tables: buffered Parquet parts, staged so that no file appears half-written.
+"""Writing tables: buffered Parquet parts, and rewriting parts without some rows.
 
-An export is written into a hidden staging folder beside DEST and renamed to
-DEST only when every table is closed; a killed export leaves the staging folder
-(named ``.DEST.partial-*``) and never a file under a final name.
+A writer writes one table's part files into a folder of a ``pyarrow.fs``
+filesystem (the staging place of :mod:`vision_results.destination`, local or on
+GCS); nothing here knows where the export ends up.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import TracebackType
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-
-from vision_results.errors import DestinationError
 
 ROWS_PER_GROUP = 128_000
 BYTES_PER_GROUP = 8 << 20
@@ -88,9 +83,10 @@ class TableWriter:
                 self._writer.close()
             name = f"{self.stem}-{self._parts:05d}.parquet"
             where: Path | str
-            if self.filesystem is None:
+            if self.filesystem is None or isinstance(self.filesystem, pafs.LocalFileSystem):
                 where = Path(self.folder) / name
                 where.parent.mkdir(parents=True, exist_ok=True)
+                where = str(where) if self.filesystem is not None else where
             else:
                 # An object store has no folders to make.
                 where = f"{self.folder}/{name}"
@@ -125,6 +121,7 @@ class TableWriter:
         self.flush()
         if self._writer is not None or self._parts == 0:
             self._open().close()
+            self._writer = None
         return self.rows
 
 
@@ -187,54 +184,3 @@ def keep_within_budget(writers: Iterable[TableWriter], budget: int = BUFFER_BUDG
             return
         total -= writer.buffered_bytes
         writer.flush()
-
-
-class StagedDestination:
-    """A context manager giving a staging folder that becomes DEST on success."""
-
-    def __init__(
-        self,
-        dest: Path,
-        *,
-        overwrite: bool = False,
-        staging: Path | None = None,
-        keep_on_error: bool = False,
-    ) -> None:
-        """``staging``: an existing staging folder to continue in (``--resume``);
-        ``keep_on_error``: leave the staging folder when the export fails, for a
-        later run to continue."""
-        self.dest = dest
-        self.overwrite = overwrite
-        self.keep_on_error = keep_on_error
-        if dest.exists() and not overwrite:
-            raise DestinationError(
-                f"{dest} already exists. Choose another DEST or pass --overwrite "
-                "(overwrite=True) to replace it."
-            )
-        if dest.exists() and not dest.is_dir():
-            raise DestinationError(f"{dest} is a file; DEST must be a folder.")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = staging or Path(
-            tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent)
-        )
-
-    def __enter__(self) -> Path:
-        return self.staging
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            if not self.keep_on_error:
-                shutil.rmtree(self.staging, ignore_errors=True)
-            return
-        old = None
-        if self.dest.exists():
-            old = self.dest.with_name(f".{self.dest.name}.old-{self.staging.name[-8:]}")
-            self.dest.rename(old)
-        self.staging.rename(self.dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
