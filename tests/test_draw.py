@@ -199,7 +199,7 @@ def test_kinds_choose_what_is_drawn() -> None:
     assert drawn(kinds=[], colors={"objects": (1, 2, 3)}) == set()
     assert drawn(kinds=["objects"], colors={"objects": (1, 2, 3)}) == {(1, 2, 3)}
 
-    with pytest.raises(vr.VisionResultsError, match="unknown kinds \\['word'\\]"):
+    with pytest.raises(vr.UsageError, match="unknown kinds \\['word'\\]"):
         draw(tables, URI, image=blank(400, 400), kinds=["word"])
     without_words = {k: v for k, v in tables.items() if k != "ocr_words"}
     assert PALETTE["words"] not in colours(draw(without_words, URI, image=blank(400, 400)))
@@ -271,7 +271,7 @@ def test_words_and_lines_are_captioned_only_when_asked_for() -> None:
     assert block_band is not None and block_band[0] == 20 and block_band[3] == 19
     assert caption_over(blocks, 100, 100) is None
     assert caption_over(draw(tables, URI, image=blank(400, 300), labels=False), 100, 100) is None
-    with pytest.raises(vr.VisionResultsError, match="unknown kinds \\['word'\\]"):
+    with pytest.raises(vr.UsageError, match="unknown kinds \\['word'\\]"):
         draw(tables, URI, image=blank(400, 300), labels=["word"])
 
 
@@ -339,7 +339,7 @@ def test_a_pdf_page_rendered_at_twice_its_size(sample: tuple[vr.Results, Path]) 
         vr.VisionResultsError, match=r"a file with pages \[1, 2\]: pass page_number="
     ):
         res.show(uri, image=blank(595, 842))
-    with pytest.raises(vr.VisionResultsError, match="has no page 7"):
+    with pytest.raises(vr.UsageError, match="has no page 7"):
         res.show(uri, page_number=7, image=blank(595, 842))
 
 
@@ -357,7 +357,7 @@ def test_results_an_export_folder_and_dataframes_give_the_same_picture(
     frames = {name: res.table(name) for name in res.tables}
     for tables in (dest, str(dest), frames):
         assert draw(tables, uri, images=images, kinds=KINDS).tobytes() == shown.tobytes()
-    with pytest.raises(vr.VisionResultsError, match="not in these results"):
+    with pytest.raises(vr.UsageError, match="not in these results"):
         res.show("gs://synth-bucket/images/nope.jpg", image=blank(10, 10))
 
 

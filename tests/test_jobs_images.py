@@ -8,7 +8,7 @@ import pytest
 from google.cloud import storage
 
 from tests.gcs_server import upload_bytes
-from vision_results import VisionResultsError
+from vision_results import UsageError
 from vision_results.jobs.images import collect
 
 
@@ -46,8 +46,8 @@ def test_csv_without_uri_column_and_empty_sources_are_refused(
     gcs_client: storage.Client, tmp_path: Path
 ) -> None:
     (tmp_path / "bad.csv").write_text("id,url\n1,gs://b/3.jpg\n")
-    with pytest.raises(VisionResultsError, match="needs a 'uri' column"):
+    with pytest.raises(UsageError, match="needs a 'uri' column"):
         collect([str(tmp_path / "bad.csv")], gcs_client)
     (tmp_path / "empty.txt").write_text("\n")
-    with pytest.raises(VisionResultsError, match="no images found"):
+    with pytest.raises(UsageError, match="no images found"):
         collect([str(tmp_path / "empty.txt")], gcs_client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vision_results import VisionResultsError
+from vision_results import JobError, UsageError
 from vision_results.jobs.manifest import JobManifest, JobRequest, plan
 
 
@@ -37,10 +37,10 @@ def test_manifest_round_trips_through_json() -> None:
     ],
 )
 def test_bad_plans_are_refused(output: str, images: list[str], batch: int, message: str) -> None:
-    with pytest.raises(VisionResultsError, match=message):
+    with pytest.raises(UsageError, match=message):
         plan(output, images, JobRequest(["LABEL_DETECTION"], batch_size=batch))
 
 
 def test_a_broken_manifest_names_itself() -> None:
-    with pytest.raises(VisionResultsError, match=r"gs://o/_job\.json: not a vision-results job"):
+    with pytest.raises(JobError, match=r"gs://o/_job\.json: not a vision-results job"):
         JobManifest.from_json(b'{"output": 1}', "gs://o/_job.json")

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from vision_results.draw import ImageError, draw
+from vision_results.draw import draw
 from vision_results.errors import (
     DestinationError,
+    ImageError,
     JobError,
     ShardError,
     SourceError,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from vision_results.parse import ParsedShard
+from vision_results.status import response_error
 from vision_results.tables._common import KEY_FIELDS
-from vision_results.tables.errors import response_error
 
 NAME = "_answers"
 SCHEMA = pa.schema([*KEY_FIELDS, pa.field("error_code", pa.int32())])

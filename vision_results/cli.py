@@ -18,9 +18,9 @@ from vision_results.jobs.api import API_VERSIONS, FEATURES, OperationStatus
 from vision_results.jobs.manifest import JobManifest
 from vision_results.jobs.run import MAX_IN_FLIGHT, describe
 from vision_results.source import DEFAULT_DEADLINE, LOCAL_DEFAULT
+from vision_results.status import status_name
 from vision_results.stream import DEFAULT_WORKERS, MAX_SHARD_BYTES
 from vision_results.tables import TABLE_NAMES
-from vision_results.tables.errors import status_name
 
 
 @click.group()

@@ -16,30 +16,40 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results import _fonts
-from vision_results.errors import SourceError, VisionResultsError
+from vision_results.errors import ImageError, SourceError, UsageError, VisionResultsError
 from vision_results.storage import read_object
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow.dataset as ds
     from PIL import Image, ImageDraw, ImageFont
 
-    from vision_results.results import Results
-
-__all__ = ["DEFAULT_KINDS", "DENSE_KINDS", "KINDS", "PALETTE", "ImageError", "draw"]
+__all__ = ["DEFAULT_KINDS", "DENSE_KINDS", "KINDS", "PALETTE", "draw"]
 
 Color = tuple[int, int, int]
 Row = dict[str, Any]
 Point = tuple[float, float]
-Tables = Union["Results", str, os.PathLike[str], Mapping[str, "pd.DataFrame | pa.Table"]]
+
+
+class Opened(Protocol):
+    """What draw needs of an opened export (a :class:`~vision_results.results.Results`)."""
+
+    @property
+    def tables(self) -> Sequence[str]: ...
+
+    def dataset(self, name: str) -> ds.Dataset: ...
+
+
+Tables = Opened | str | os.PathLike[str] | Mapping[str, "pd.DataFrame | pa.Table"]
 Picture = Union["Image.Image", bytes, str, os.PathLike[str]]
 Captions = bool | str | Iterable[str] | None
 
@@ -88,11 +98,6 @@ DEFAULT_KINDS = ("words", "objects", "faces", "logos", "landmarks", "crop_hints"
 DENSE_KINDS = ("words", "lines")
 """The kinds captioned only when asked for: a page of text has hundreds of them."""
 _LABEL_CHARS = 30
-
-
-class ImageError(VisionResultsError):
-    """The picture to draw on cannot be had: a URL this package does not fetch, a
-    missing file or object, or bytes that are not an image."""
 
 
 def draw(
@@ -169,7 +174,7 @@ def draw(
         if rows is None:
             if kinds is None:
                 continue
-            raise VisionResultsError(f"drawing {name} needs the table {kind.table!r}: read it too")
+            raise UsageError(f"drawing {name} needs the table {kind.table!r}: read it too")
         for row in filter(kind.keep, rows):
             shapes = [s for s in (scale.polygon(row, prefix) for prefix in kind.boxes) if s]
             for i, shape in enumerate(shapes):
@@ -187,7 +192,7 @@ def draw(
     try:
         chosen = _fonts.load(font, size) if font else None
     except OSError as exc:
-        raise VisionResultsError(f"{font}: not a font file Pillow can read ({exc})") from exc
+        raise UsageError(f"{font}: not a font file Pillow can read ({exc})") from exc
     for shape, caption, color in captions:
         face = chosen or _fonts.font_for(caption, size)
         _tag(pen, face, shape, caption, color, canvas.width)
@@ -197,7 +202,7 @@ def draw(
 def _kinds(kinds: Iterable[str] | None) -> set[str]:
     wanted = set(DEFAULT_KINDS if kinds is None else [kinds] if isinstance(kinds, str) else kinds)
     if unknown := wanted - set(KINDS):
-        raise VisionResultsError(f"unknown kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+        raise UsageError(f"unknown kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
     return wanted
 
 
@@ -253,14 +258,14 @@ def _locate(
     pages = sorted({r["page_number"] for r in answers} - {None})
     chosen = [r for r in answers if r["page_number"] == page_number]
     if not answers:
-        raise VisionResultsError(f"{uri}: not in these results (see the uri column of images)")
+        raise UsageError(f"{uri}: not in these results (see the uri column of images)")
     if not chosen and page_number is None:
-        raise VisionResultsError(
+        raise UsageError(
             f"{uri} is a file with pages {pages}: pass page_number= and that page's picture "
             "as image="
         )
     if not chosen:
-        raise VisionResultsError(f"{uri} has no page {page_number}; its pages: {pages or 'none'}")
+        raise UsageError(f"{uri} has no page {page_number}; its pages: {pages or 'none'}")
     width, height = chosen[-1]["width"], chosen[-1]["height"]
     return key, (width, height) if width and height else None
 

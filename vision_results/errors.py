@@ -45,4 +45,10 @@ class JobError(VisionResultsError):
 
 
 class DestinationError(VisionResultsError):
-    """The DEST folder cannot be written as asked (it exists, or is a file)."""
+    """DEST cannot be written as asked: it exists, is a file, or writing failed (no
+    space, no permission)."""
+
+
+class ImageError(VisionResultsError):
+    """The picture to draw on cannot be had: a URL this package does not fetch, a
+    missing file or object, or bytes that are not an image."""

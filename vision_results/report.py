@@ -13,7 +13,7 @@ import orjson
 
 from vision_results import __version__
 from vision_results.errors import ShardError
-from vision_results.tables.errors import status_name
+from vision_results.status import status_name
 
 if TYPE_CHECKING:
     from vision_results.stream import ShardResult

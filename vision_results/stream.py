@@ -33,8 +33,8 @@ from vision_results.batch import Batch
 from vision_results.decode import decode_shard
 from vision_results.errors import ShardError, VisionResultsError
 from vision_results.source import LocalSource, Shard, Source
+from vision_results.status import response_error
 from vision_results.tables import fields_for, flatten_shard
-from vision_results.tables.errors import response_error
 
 DEFAULT_WORKERS = 8
 """Shards read at once: downloads from gs:// wait on the network, not the CPU."""

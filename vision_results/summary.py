@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from vision_results.report import ExportReport
-from vision_results.tables.errors import status_name
+from vision_results.status import status_name
 
 
 @dataclass

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from vision_results.errors import VisionResultsError
+from vision_results.errors import UsageError
 from vision_results.storage import list_objects
 
 IMAGE_SUFFIXES = (
@@ -22,12 +22,12 @@ def from_manifest_file(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise VisionResultsError(f"{path}: cannot read the image list ({exc.strerror})") from exc
+        raise UsageError(f"{path}: cannot read the image list ({exc.strerror})") from exc
     first = text.splitlines()[0] if text.strip() else ""
     if "," in first or first.strip() == "uri":
         rows = list(csv.DictReader(io.StringIO(text)))
         if rows and "uri" not in rows[0]:
-            raise VisionResultsError(f"{path}: a CSV image list needs a 'uri' column")
+            raise UsageError(f"{path}: a CSV image list needs a 'uri' column")
         return [row["uri"].strip() for row in rows if row["uri"].strip()]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
@@ -54,5 +54,5 @@ def collect(sources: Iterable[str], storage: Any) -> list[str]:
         else:
             images += from_manifest_file(Path(source))
     if not images:
-        raise VisionResultsError("no images found in " + ", ".join(sources))
+        raise UsageError("no images found in " + ", ".join(sources))
     return images

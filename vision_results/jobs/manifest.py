@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from vision_results.errors import VisionResultsError
+from vision_results.errors import JobError, UsageError
 
 MAX_IMAGES_PER_OPERATION = 2000  # a larger asyncBatchAnnotate request is rejected
 
@@ -73,17 +73,17 @@ class JobManifest:
                 operations=[OperationRecord(**op) for op in raw["operations"]],
             )
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            raise VisionResultsError(f"{where}: not a vision-results job manifest ({exc})") from exc
+            raise JobError(f"{where}: not a vision-results job manifest ({exc})") from exc
 
 
 def plan(output: str, images: list[str], request: JobRequest) -> JobManifest:
     """Split the images into operations of at most 2,000, each under its own sub-prefix."""
     if not output.startswith("gs://"):
-        raise VisionResultsError(f"{output}: the output must be a gs://BUCKET/PREFIX/ location")
+        raise UsageError(f"{output}: the output must be a gs://BUCKET/PREFIX/ location")
     if not images:
-        raise VisionResultsError("no images to submit")
+        raise UsageError("no images to submit")
     if not 1 <= request.batch_size <= 100:
-        raise VisionResultsError(f"batch size must be 1..100, not {request.batch_size}")
+        raise UsageError(f"batch size must be 1..100, not {request.batch_size}")
     base = output if output.endswith("/") else f"{output}/"
     manifest = JobManifest(base, request, list(images))
     for number, first in enumerate(range(1, len(images) + 1, MAX_IMAGES_PER_OPERATION)):

@@ -32,7 +32,7 @@ class Reconciliation:
         return failed + self.missing
 
     def summary(self) -> str:
-        from vision_results.tables.errors import status_name
+        from vision_results.status import status_name
 
         lines = [f"with a result  {len(self.ok)}"]
         lines += [

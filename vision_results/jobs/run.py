@@ -23,8 +23,8 @@ from vision_results.jobs.manifest import (
 )
 from vision_results.progress import tqdm
 from vision_results.source import MANIFEST_NAME
+from vision_results.status import status_name
 from vision_results.storage import read_object, read_retry, write_object
-from vision_results.tables.errors import status_name
 
 MAX_IN_FLIGHT = 10
 

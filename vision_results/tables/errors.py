@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from vision_results.batch import Batch
 from vision_results.messages import STATUS
+from vision_results.status import GRPC_STATUS
 from vision_results.tables import _arrow
 from vision_results.tables._common import table_schema
 from vision_results.tables._registry import Declaration
-
-# google.rpc.Code, by number.
-GRPC_STATUS = (
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-)
 
 SCHEMA = table_schema(
     pa.field("code", pa.int32()),
@@ -41,18 +19,6 @@ SCHEMA = table_schema(
     pa.field("message", pa.string()),
     pa.field("details", pa.string()),
 )
-
-
-def response_error(response: dict[str, Any]) -> dict[str, Any] | None:
-    """The response's error, or None; an all-default ``{"code": 0}`` is no error."""
-    error = response.get("error")
-    if error and (error.get("code") or error.get("message")):
-        return dict(error)
-    return None
-
-
-def status_name(code: int) -> str:
-    return GRPC_STATUS[code] if 0 <= code < len(GRPC_STATUS) else str(code)
 
 
 def flatten(batch: Batch) -> dict[str, pa.Table]:
