@@ -84,6 +84,18 @@ CASES = {
         b'{"responses": [{"context": {"uri": "gs://b/a.pdf", "pageNumber": 1e20}}]}',
         r"responses\[0\]\.context\.pageNumber: 100000000000000000000 is out of range",
     ),
+    "a number for the mime type": (
+        b'{"inputConfig": {"gcsSource": {"uri": "gs://b/a.pdf"}, "mimeType": 5}}',
+        r"inputConfig\.mimeType is int, expected a JSON str",
+    ),
+    "a list for the file's uri": (
+        b'{"inputConfig": {"gcsSource": {"uri": ["gs://b/a.pdf"]}}, "responses": [{}]}',
+        r"inputConfig\.gcsSource\.uri is array, expected a JSON str",
+    ),
+    "a fraction of pages": (
+        b'{"inputConfig": {"gcsSource": {"uri": "gs://b/a.pdf"}}, "totalPages": 2.5}',
+        r"totalPages is float, expected a JSON int",
+    ),
     "deep nesting": (
         b'{"responses": [{"labelAnnotations": ' + b"[" * DEEP + b"]" * DEEP + b"}]}",
         "JSON nested too deeply",

@@ -218,11 +218,8 @@ class _Reader:
         }
         file: dict[str, Any] | None = None
         if "inputConfig" in values or "totalPages" in values:
-            file = {
-                name: _json(values[name], f"{where}{name}")
-                for name in ("inputConfig", "totalPages")
-                if name in values
-            }
+            named = [name for name in ("inputConfig", "totalPages") if name in values]
+            file = _file({name: _json(values[name], f"{where}{name}") for name in named}, where)
         if len(values) < len(node):
             message = "AnnotateFileResponse" if file or "error" in values else "BatchResponse"
             self.parsed.unknown_fields.update(
@@ -294,22 +291,51 @@ class _Reader:
 
 def _context(context: Any, where: str) -> tuple[str | None, int | None]:
     """The ``uri`` and ``pageNumber`` of an ImageAnnotationContext at ``where``, checked:
-    they become the key columns of every table, so a value of another type is refused
-    (a page as an integral number, like every other integer; within int32)."""
-    if context is None:
-        return None, None
-    if not isinstance(context, dict):
-        raise _WrongType(where, f"Expected `object`, got `{_json_type(context)}`")
-    uri, page = context.get("uri"), context.get("pageNumber")
-    if uri is not None and not isinstance(uri, str):
-        raise _WrongType(f"{where}.uri", f"Expected `str`, got `{_json_type(uri)}`")
-    if isinstance(page, float) and page.is_integer():
-        page = int(page)
-    if page is not None and (not isinstance(page, int) or isinstance(page, bool)):
-        raise _WrongType(f"{where}.pageNumber", f"Expected `int`, got `{_json_type(page)}`")
-    if page is not None and not -(2**31) <= page < 2**31:
-        raise _WrongType(f"{where}.pageNumber", f"{page} is out of range for an int32")
-    return uri, page
+    they become the key columns of every table, so a value of another type is refused."""
+    context = _object(context, where)
+    return _text(context.get("uri"), f"{where}.uri"), _int32(
+        context.get("pageNumber"), f"{where}.pageNumber"
+    )
+
+
+def _file(file: dict[str, Any], where: str) -> dict[str, Any]:
+    """An AnnotateFileResponse's ``inputConfig`` and ``totalPages``, checked the same way:
+    its uri is the key of every page without context, and the accounting counts pages."""
+    config = _object(file.get("inputConfig"), f"{where}inputConfig")
+    source = _object(config.get("gcsSource"), f"{where}inputConfig.gcsSource")
+    checked = {
+        "gcsSource": {"uri": _text(source.get("uri"), f"{where}inputConfig.gcsSource.uri")},
+        "mimeType": _text(config.get("mimeType"), f"{where}inputConfig.mimeType"),
+    }
+    return {
+        "inputConfig": checked,
+        "totalPages": _int32(file.get("totalPages"), f"{where}totalPages"),
+    }
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _WrongType(where, f"Expected `object`, got `{_json_type(value)}`")
+    return value
+
+
+def _text(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _WrongType(where, f"Expected `str`, got `{_json_type(value)}`")
+    return value
+
+
+def _int32(value: Any, where: str) -> int | None:
+    """An integer, also written as an integral number (``3.0``), within int32."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _WrongType(where, f"Expected `int`, got `{_json_type(value)}`")
+    if value is not None and not -(2**31) <= value < 2**31:
+        raise _WrongType(where, f"{value} is out of range for an int32")
+    return value
 
 
 def _json_type(value: Any) -> str:
