@@ -1,5 +1,6 @@
 """Pieces of the Vision stand-in (tests/vision_server.py): constants, scripted
-operation outcomes, recorded requests, and the responses it writes."""
+operation outcomes, recorded requests, the checks of what comes in, and the
+responses it writes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import urllib.parse
 import zlib
 from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -105,8 +107,8 @@ HTTP_STATUS: Final = {
 }
 
 _SUBMIT = re.compile(
-    r"/(?P<version>v1|v1p1beta1)/"
-    r"(?:(?P<parent>projects/[^/]+(?:/locations/[^/]+)?)/)?images:asyncBatchAnnotate"
+    r"/(?P<version>v1|v1p1beta1)/(?:(?P<parent>projects/[^/]+(?:/locations/[^/]+)?)/)?"
+    r"(?P<method>images|files):asyncBatchAnnotate"
 )
 _POLL = re.compile(
     r"/(?P<version>v1|v1p1beta1)/"
@@ -140,8 +142,15 @@ class Script:
     transient: Sequence[int] = ()
     # Image uri -> (code, message): that image's response is an error.
     failed_images: Mapping[str, tuple[int, str]] = field(default_factory=dict)
-    # False: responses without ``context``, as older beta protos write them.
+    # False: responses (file pages too) without ``context``, as older beta protos write them.
     with_context: bool = True
+    # File uri -> (code, message): that file fails as a whole, its one output file
+    # ``output-1-to-1.json`` holding the error instead of responses.
+    failed_files: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    # (file uri, 1-based page number) -> (code, message): that page's response is an error.
+    failed_pages: Mapping[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
+    # False: file outputs without ``totalPages`` (the real sample output has none).
+    with_total_pages: bool = True
 
 
 @dataclass
@@ -168,6 +177,7 @@ class Operation:
     version: str
     parent: str | None
     request: Json  # the submitted body (with the path's parent)
+    method: str  # "images" or "files" (:asyncBatchAnnotate)
     script: Script
     create_time: str
     update_time: str
@@ -181,11 +191,13 @@ class Operation:
 
     @property
     def destination(self) -> str:
+        """The output prefix of an image operation (a file operation has one per file)."""
         uri: str = self.request["outputConfig"]["gcsDestination"]["uri"]
         return uri
 
     @property
     def batch_size(self) -> int:
+        """Responses per output file of an image operation."""
         return int(self.request["outputConfig"].get("batchSize") or DEFAULT_BATCH_SIZE)
 
 
@@ -232,11 +244,73 @@ def feature_name(value: Any) -> str:
     raise ApiError(400, f"Invalid value at 'requests[].features[].type' ({value!r})")
 
 
+def check_destination(uri: Any, where: str = "outputConfig") -> str:
+    """An OutputConfig's ``gcsDestination.uri``, which must be a gs:// URI."""
+    if not isinstance(uri, str) or not uri.startswith("gs://") or uri[5:6] in ("", "/"):
+        raise ApiError(400, f"{where}.gcsDestination.uri must be a gs:// URI.")
+    return uri
+
+
+def check_batch_size(value: Any) -> int:
+    """An OutputConfig's ``batchSize``, 1..100, or 0 when not set (proto3 cannot tell)."""
+    try:
+        batch_size = int(value or 0)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Invalid value at 'output_config.batch_size' ({value!r})") from None
+    if batch_size and not 1 <= batch_size <= 100:
+        raise ApiError(400, f"batchSize must be between 1 and 100, not {batch_size}.")
+    return batch_size
+
+
+def output_uri(destination: str, first: int, last: int) -> str:
+    """``output-{first}-to-{last}.json`` glued onto the destination's object prefix."""
+    bucket, _, prefix = destination.removeprefix("gs://").partition("/")
+    return f"gs://{bucket}/{prefix}output-{first}-to-{last}.json"
+
+
+def check_images(body: Json) -> None:
+    """An ``images:asyncBatchAnnotate`` body, checked where cheap (ApiError 400)."""
+    requests = body.get("requests")
+    if not isinstance(requests, list) or not requests:
+        raise ApiError(400, "No requests specified.")
+    if len(requests) > MAX_IMAGES:
+        raise ApiError(
+            400, f"At most {MAX_IMAGES} images are allowed per request; got {len(requests)}."
+        )
+    output: Json = body.get("outputConfig") or {}
+    check_destination((output.get("gcsDestination") or {}).get("uri"))
+    check_batch_size(output.get("batchSize", 0))
+    for request in requests:
+        for feature in (request or {}).get("features") or []:
+            feature_name(feature.get("type", 0))
+            max_results(feature)
+
+
+def upload(storage_client: Any, files: Mapping[str, bytes]) -> None:
+    """Each output file (gs:// uri -> JSON) into its bucket, by a few threads; nothing
+    without a storage client."""
+    if storage_client is None:
+        return
+
+    def one(item: tuple[str, bytes]) -> None:
+        bucket, _, name = item[0].removeprefix("gs://").partition("/")
+        blob = storage_client.bucket(bucket).blob(name)
+        blob.upload_from_string(item[1], content_type="application/json")
+
+    with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
+        list(pool.map(one, files.items()))
+
+
 def image_uri(request: Json) -> str | None:
     """The uri of an AnnotateImageRequest's image (``imageUri``, else ``gcsImageUri``)."""
     source = (request.get("image") or {}).get("source") or {}
     uri = source.get("imageUri") or source.get("gcsImageUri")
     return str(uri) if uri else None
+
+
+def file_uri(request: Json) -> str:
+    """The input file's uri of a (checked) AsyncAnnotateFileRequest."""
+    return str(request["inputConfig"]["gcsSource"]["uri"])
 
 
 def max_results(feature: Json) -> int:
@@ -270,12 +344,24 @@ def _generated(key: str, seed: int, words_per_image: int, insisted: frozenset[st
 
 
 def annotate_json(
-    request: Json, *, seed: int = 0, words_per_image: int = 12, with_context: bool = True
+    request: Json,
+    *,
+    seed: int = 0,
+    words_per_image: int = 12,
+    with_context: bool = True,
+    page: int | None = None,
 ) -> bytes:
     """The AnnotateImageResponse the stand-in gives for one AnnotateImageRequest, as
-    JSON: the fields its features ask for, drawn deterministically from the image uri."""
-    uri = image_uri(request)
-    if uri is not None:
+    JSON: the fields its features ask for, drawn deterministically from the image uri.
+
+    With `page`, `request` is a (checked) AsyncAnnotateFileRequest and the response
+    that page's, drawn from ``f"{uri}#page={page}"``, its ``context`` with ``pageNumber``.
+    """
+    uri = image_uri(request) if page is None else file_uri(request)
+    context: Json = {"uri": uri} if page is None else {"uri": uri, "pageNumber": page}
+    if page is not None:
+        key = f"{uri}#page={page}"
+    elif uri is not None:
         key = uri
     else:
         content = (request.get("image") or {}).get("content") or ""
@@ -294,17 +380,26 @@ def annotate_json(
         limit = wanted[name]
         response[name] = value[:limit] if limit and name in _CAPPED else value
     if with_context and uri is not None:
-        response["context"] = {"uri": uri}
+        response["context"] = context
     return orjson.dumps(response)
 
 
 def annotate(
-    request: Json, *, seed: int = 0, words_per_image: int = 12, with_context: bool = True
+    request: Json,
+    *,
+    seed: int = 0,
+    words_per_image: int = 12,
+    with_context: bool = True,
+    page: int | None = None,
 ) -> Json:
     """:func:`annotate_json`, parsed."""
     response: Json = orjson.loads(
         annotate_json(
-            request, seed=seed, words_per_image=words_per_image, with_context=with_context
+            request,
+            seed=seed,
+            words_per_image=words_per_image,
+            with_context=with_context,
+            page=page,
         )
     )
     return response

@@ -1,4 +1,4 @@
-"""A stand-in for Cloud Vision's ``images:asyncBatchAnnotate`` over plain HTTP (tests only).
+"""A stand-in for Cloud Vision's two asyncBatchAnnotate methods over plain HTTP (tests only).
 
 The real clients talk to it as to the service: ``google.cloud.vision_v1``'s REST
 transport with ``client_options={"api_endpoint": server.url}`` (the ``http://``
@@ -16,8 +16,13 @@ Served (``v1`` and ``v1p1beta1``; any query string, e.g. ``?$alt=json;enum-encod
   operation: validated where cheap (1..2,000 requests, ``batchSize`` 1..100, a
   ``gs://`` destination, known feature types given by name or number), answered
   with a ``google.longrunning.Operation`` in state CREATED.
-- ``GET /{version}/{name}`` polls it: RUNNING for ``polls_until_done`` polls, then
-  DONE with a ``response`` (the request's ``outputConfig``) or an ``error``.
+- ``POST /{version}/[projects/P/[locations/L/]]files:asyncBatchAnnotate`` (PDF, TIFF,
+  GIF; tests/vision_files.py) likewise: 1 or more requests (no limit is documented),
+  each with a ``gs://`` input, a known ``mimeType``, features, destination and
+  ``batchSize`` as above; unknown fields (``pages``) are refused as Google refuses them.
+- ``GET /{version}/{name}`` polls either: RUNNING for ``polls_until_done`` polls, then
+  DONE with an ``error`` or a ``response``: the request's ``outputConfig``
+  (AsyncBatchAnnotateImagesResponse), or each file request's (...FilesResponse).
 
 When an operation ends well, its output is written as the service does, before the
 DONE answer: ``output-{first}-to-{last}.json`` glued onto the destination uri,
@@ -27,6 +32,15 @@ response with ``context.uri``, through the storage client given to the construct
 package's generator (:func:`vision_results.synth.image_response`), seeded by the
 image uri, and hold the kinds of annotation the request's features ask for.
 
+A file operation reads each input object through the same client, counts its pages
+(PDF: ``/Type /Page`` objects; TIFF, GIF: Pillow's ``n_frames``) and writes files of
+``batchSize`` pages, ``{"inputConfig", "responses", "totalPages"}``, onto that request's
+destination, each page drawn from ``{uri}#page={n}`` with ``context: {uri, pageNumber}``.
+The stand-in's own choices, where the service documents none: a file failing as a
+whole (scripted, missing, not of its ``mimeType``, or past the documented 2,000 pages,
+GIFs too) gets one ``output-1-to-1.json`` of ``{"inputConfig", "error"}``; unscripted,
+the error is code 3 (INVALID_ARGUMENT) with a message naming the file's uri.
+
 Errors are google.rpc-style JSON (``{"error": {"code", "message", "status"}}``).
 Enums in the Operation (``metadata.state``) are names, or numbers when the query
 asks for ``enum-encoding=int`` as the official REST transport does.
@@ -35,19 +49,20 @@ asks for ``enum-encoding=int`` as the official REST transport does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
 import orjson
 
+from tests.vision_files import file_outputs, file_requests, files_response, page_json, read_object
 from tests.vision_responses import (
     _PARENT,
     _POLL,
@@ -58,7 +73,6 @@ from tests.vision_responses import (
     MAX_IMAGES,
     NEVER,
     STATE_NUMBERS,
-    UPLOAD_THREADS,
     ApiError,
     Json,
     Operation,
@@ -67,10 +81,11 @@ from tests.vision_responses import (
     _now,
     annotate,
     annotate_json,
-    feature_name,
+    check_images,
     image_uri,
-    max_results,
+    output_uri,
     rpc_error,
+    upload,
     v1_client,
 )
 
@@ -79,10 +94,11 @@ class VisionServer:
     """The stand-in on a free loopback port (``start()``/``stop()`` or ``with``).
 
     `storage_client` (a ``google.cloud.storage.Client``, e.g. on fake-gcs-server)
-    receives the output files; without one they are only kept in
-    :attr:`Operation.outputs`. The keyword arguments make :attr:`default`, the
-    :class:`Script` of every operation not scripted otherwise; `transient` statuses
-    answer the server's next requests of any kind (submits and polls), one each.
+    receives the output files and holds the input files of file operations; without
+    one the output is only kept in :attr:`Operation.outputs` and no input file exists.
+    The keyword arguments make :attr:`default`, the :class:`Script` of every
+    operation not scripted otherwise; `transient` statuses answer the server's next
+    requests of any kind (submits and polls), one each.
 
     Per operation, in this order of precedence: a :class:`Script` queued with
     :meth:`script`; what `on_submit` (called with the request body, parent
@@ -98,6 +114,9 @@ class VisionServer:
         transient: Iterable[int] = (),
         failed_images: Mapping[str, tuple[int, str]] | None = None,
         with_context: bool = True,
+        failed_files: Mapping[str, tuple[int, str]] | None = None,
+        failed_pages: Mapping[tuple[str, int], tuple[int, str]] | None = None,
+        with_total_pages: bool = True,
         on_submit: Callable[[Json], Script | None] | None = None,
         seed: int = 0,
         words_per_image: int = 12,
@@ -110,6 +129,9 @@ class VisionServer:
             fail_with=fail_with,
             failed_images=dict(failed_images or {}),
             with_context=with_context,
+            failed_files=dict(failed_files or {}),
+            failed_pages=dict(failed_pages or {}),
+            with_total_pages=with_total_pages,
         )
         self.on_submit = on_submit
         self.seed = seed
@@ -174,8 +196,9 @@ class VisionServer:
 
     def script(self, **changes: Any) -> Script:
         """Queue :attr:`default` with `changes` for the next operation submitted."""
-        if "failed_images" in changes:
-            changes["failed_images"] = dict(changes["failed_images"])
+        for key in ("failed_images", "failed_files", "failed_pages"):
+            if key in changes:
+                changes[key] = dict(changes[key])
         scripted = dataclasses.replace(self.default, **changes)
         with self._lock:
             self._scripts.append(scripted)
@@ -202,10 +225,23 @@ class VisionServer:
         with self._lock:
             return self._operations[name]
 
-    def response_for(self, request: Json, script: Script | None = None) -> Json:
-        """The response the stand-in writes for one AnnotateImageRequest."""
-        response: Json = orjson.loads(self._response_json(request, script or self.default))
+    def response_for(
+        self, request: Json, script: Script | None = None, *, page: int | None = None
+    ) -> Json:
+        """The response the stand-in writes for one AnnotateImageRequest, or with `page`
+        for that page of an AsyncAnnotateFileRequest's file."""
+        script = script or self.default
+        if page is None:
+            data = self._response_json(request, script)
+        else:
+            (checked,) = file_requests({"requests": [request]})
+            data = page_json(checked, page, script, **self._generator)
+        response: Json = orjson.loads(data)
         return response
+
+    @property
+    def _generator(self) -> dict[str, int]:
+        return {"seed": self.seed, "words_per_image": self.words_per_image}
 
     def _response_json(self, request: Json, script: Script) -> bytes:
         uri = image_uri(request)
@@ -230,7 +266,9 @@ class VisionServer:
             self._requests.append(recorded)
             return self._transient.popleft() if self._transient else None
 
-    def _submit(self, version: str, path_parent: str | None, body: Any, int_enums: bool) -> Json:
+    def _submit(
+        self, version: str, method: str, path_parent: str | None, body: Any, int_enums: bool
+    ) -> Json:
         if not isinstance(body, dict):
             raise ApiError(400, "Invalid JSON payload received: expected an object.")
         parent = path_parent or body.get("parent") or None
@@ -238,30 +276,10 @@ class VisionServer:
             raise ApiError(
                 400, f"Invalid parent {parent!r}: want projects/* or projects/*/locations/*."
             )
-        requests = body.get("requests")
-        if not isinstance(requests, list) or not requests:
-            raise ApiError(400, "No requests specified.")
-        if len(requests) > MAX_IMAGES:
-            raise ApiError(
-                400, f"At most {MAX_IMAGES} images are allowed per request; got {len(requests)}."
-            )
-        output: Json = body.get("outputConfig") or {}
-        uri = (output.get("gcsDestination") or {}).get("uri")
-        if not isinstance(uri, str) or not uri.startswith("gs://") or uri[5:6] in ("", "/"):
-            raise ApiError(400, "outputConfig.gcsDestination.uri must be a gs:// URI.")
-        batch_size = output.get("batchSize", 0)
-        try:
-            batch_size = int(batch_size or 0)
-        except (TypeError, ValueError):
-            raise ApiError(
-                400, f"Invalid value at 'output_config.batch_size' ({batch_size!r})"
-            ) from None
-        if batch_size and not 1 <= batch_size <= 100:
-            raise ApiError(400, f"batchSize must be between 1 and 100, not {batch_size}.")
-        for request in requests:
-            for feature in (request or {}).get("features") or []:
-                feature_name(feature.get("type", 0))
-                max_results(feature)
+        if method == "files":
+            file_requests(body)
+        else:
+            check_images(body)
         now = _now()
         project = parent.split("/locations/")[0] if parent else None
         name = f"{project + '/' if project else ''}operations/{uuid.uuid4().hex[:16]}"
@@ -275,6 +293,7 @@ class VisionServer:
             version=version,
             parent=parent,
             request={**body, **({"parent": parent} if parent else {})},
+            method=method,
             script=script,
             create_time=now,
             update_time=now,
@@ -313,25 +332,21 @@ class VisionServer:
 
     def _write_output(self, operation: Operation) -> None:
         """Every output file, in memory and (uploaded by a few threads) in the bucket."""
-        requests: list[Json] = operation.request["requests"]
-        size = operation.batch_size
-        bucket_name, _, prefix = operation.destination.removeprefix("gs://").partition("/")
+        script = operation.script
         files: dict[str, bytes] = {}
-        for start in range(0, len(requests), size):
-            chunk = requests[start : start + size]
-            responses = b",".join(self._response_json(r or {}, operation.script) for r in chunk)
-            name = f"{prefix}output-{start + 1}-to-{start + len(chunk)}.json"
-            files[name] = b'{"responses":[' + responses + b"]}"
-        if self.storage_client is not None:
-            bucket = self.storage_client.bucket(bucket_name)
-
-            def upload(item: tuple[str, bytes]) -> None:
-                blob = bucket.blob(item[0])
-                blob.upload_from_string(item[1], content_type="application/json")
-
-            with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
-                list(pool.map(upload, files.items()))
-        operation.outputs.update({f"gs://{bucket_name}/{n}": data for n, data in files.items()})
+        if operation.method == "files":
+            read = functools.partial(read_object, self.storage_client)
+            files = file_outputs(file_requests(operation.request), script, read, **self._generator)
+        else:
+            requests: list[Json] = operation.request["requests"]
+            size = operation.batch_size
+            for start in range(0, len(requests), size):
+                chunk = requests[start : start + size]
+                responses = b",".join(self._response_json(r or {}, script) for r in chunk)
+                name = output_uri(operation.destination, start + 1, start + len(chunk))
+                files[name] = b'{"responses":[' + responses + b"]}"
+        upload(self.storage_client, files)
+        operation.outputs.update(files)
 
     def _operation_json(self, operation: Operation, version: str, int_enums: bool) -> Json:
         package = f"type.googleapis.com/google.cloud.vision.{version}"
@@ -349,6 +364,11 @@ class VisionServer:
         if operation.done and operation.error is not None:
             code, message = operation.error
             answer["error"] = {"code": code, "message": message}
+        elif operation.done and operation.method == "files":
+            answer["response"] = {
+                "@type": f"{package}.AsyncBatchAnnotateFilesResponse",
+                "responses": files_response(file_requests(operation.request)),
+            }
         elif operation.done:
             answer["response"] = {
                 "@type": f"{package}.AsyncBatchAnnotateImagesResponse",
@@ -381,7 +401,7 @@ class VisionServer:
                 if isinstance(recorded.body, str):
                     raise ApiError(400, "Invalid JSON payload received.")
                 return 200, self._submit(
-                    match["version"], match["parent"], recorded.body, int_enums
+                    match["version"], match["method"], match["parent"], recorded.body, int_enums
                 )
             if recorded.method == "GET" and (match := _POLL.fullmatch(path)):
                 return self._poll(match["version"], match["name"], int_enums)
