@@ -80,13 +80,13 @@ def test_missing_images_are_retried_and_context_comes_from_the_manifest(
     with pytest.raises(vr.VisionResultsError, match="RESOURCE_EXHAUSTED"):
         wait(manifest, api, gcs_client, poll=no_sleep)
     assert reconcile(manifest, gcs_client).missing == uris
-    assert retry_failed(manifest, api, gcs_client) is not None
+    assert retry_failed(manifest, api, gcs_client) != []
     wait(manifest, api, gcs_client, poll=no_sleep)
     vr.export(output, tmp_path / "tables", client=gcs_client)
     rows = pq.read_table(tmp_path / "tables" / "images").to_pylist()
     # The retry's responses carry no context: their uri comes from the manifest.
     assert [r["uri"] for r in rows] == uris
-    assert retry_failed(manifest, api, gcs_client) is None
+    assert retry_failed(manifest, api, gcs_client) == []
 
 
 def test_an_export_of_a_job_accounts_for_every_image(
@@ -115,10 +115,9 @@ def test_an_export_of_a_job_accounts_for_every_image(
     assert not report.complete
     summary = report.summary()
     assert "error UNAVAILABLE (14)  1" in summary
-    assert f"MISSING  2 images of the job have no answer:\n  {uris[2]}\n  {uris[3]}" in summary
-    assert summary.endswith(
-        "INCOMPLETE  2 images of the job have no answer: their rows are missing from the tables"
-    )
+    missing = "2 images or pages of the job have no answer"
+    assert f"MISSING  {missing}:\n  {uris[2]}\n  {uris[3]}" in summary
+    assert summary.endswith(f"INCOMPLETE  {missing}: their rows are missing from the tables")
     assert vr.open(output, client=gcs_client, progress=False).check().missing_images == uris[2:]
 
     result = CliRunner().invoke(main, ["reconcile", str(dest)])

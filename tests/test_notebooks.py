@@ -25,8 +25,10 @@ EXPECTED_OUTPUT = {
     "quickstart.ipynb": ["rebuilt lines match ocr_lines"],
     "explore-a-batch.ipynb": ["70 answers, 3 with an error", "complete", "images containing"],
     "from-images-to-tables.ipynb": [
-        "12 images in 1 operation(s)",
-        "with a result  12",
+        "14 inputs in 2 operation(s)",
+        "images 12 inputs  DONE",
+        "files   2 inputs  DONE",
+        "with a result  14",
         "complete  every shard listed was read and every image of the job has an answer",
     ],
 }

@@ -17,7 +17,11 @@ from vision_results.status import response_error
 from vision_results.tables._common import KEY_FIELDS
 
 NAME = "_answers"
-SCHEMA = pa.schema([*KEY_FIELDS, pa.field("error_code", pa.int32())])
+SCHEMA = pa.schema(
+    [*KEY_FIELDS, pa.field("error_code", pa.int32()), pa.field("total_pages", pa.int32())]
+)
+"""The keys, the answer's gRPC error code (null without error) and, for a page of a
+file, the file's ``totalPages`` (the accounting counts a file's missing pages)."""
 
 
 def of(parsed: ParsedShard) -> pa.Table:
@@ -31,6 +35,7 @@ def of(parsed: ParsedShard) -> pa.Table:
             "shard": [parsed.shard] * len(parsed.responses),
             "response_index": list(positions),
             "error_code": [None if e is None else e.get("code", 0) for e in errors],
+            "total_pages": [(file or {}).get("totalPages") or None for file in parsed.files],
         },
         schema=SCHEMA,
     )

@@ -7,14 +7,17 @@ Counted once at the end of an export into ``_export.json`` (the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vision_results.errors import DestinationError
+from vision_results.jobs.manifest import mime_type
 from vision_results.report import ExportReport
 from vision_results.source import EXPORT_RECORD
 
@@ -22,11 +25,28 @@ from vision_results.source import EXPORT_RECORD
 def missing_images(
     index: Path | str, wanted: Iterable[str], filesystem: pafs.FileSystem | None = None
 ) -> list[str]:
-    """The images of a job manifest that have no answer in the export's index of
-    answers (``_answers``, a path of ``filesystem`` if given), in job order."""
-    table = pq.read_table(index, columns=["uri"], filesystem=filesystem)
+    """The inputs of a job manifest that have no answer in the export's index of
+    answers (``_answers``, a path of ``filesystem`` if given), in job order; for a
+    file answered in part, each page without an answer as ``URI#page=N`` (its page
+    count is its ``totalPages``, else the highest page answered)."""
+    wanted = list(wanted)
+    table = pq.read_table(index, columns=["uri", "page_number", "total_pages"],
+                          filesystem=filesystem)  # fmt: skip
     answered = set(pc.unique(table["uri"]).to_pylist())
-    return [uri for uri in wanted if uri not in answered]
+    files = pa.array([uri for uri in wanted if mime_type(uri)], pa.string())
+    pages: dict[str, set[int]] = defaultdict(set)
+    totals: dict[str, int] = defaultdict(int)
+    for row in table.filter(pc.is_in(table["uri"], files)).to_pylist():
+        pages[row["uri"]].add(row["page_number"] or 0)  # 0: the whole file failed
+        totals[row["uri"]] = max(totals[row["uri"]], row["total_pages"] or 0)
+    missing = []
+    for uri in wanted:
+        if uri not in answered:
+            missing.append(uri)
+        elif uri in pages and 0 not in pages[uri]:
+            count = totals[uri] or max(pages[uri])
+            missing += [f"{uri}#page={n}" for n in range(1, count + 1) if n not in pages[uri]]
+    return missing
 
 
 def errors_by_code(index: Path | str, filesystem: pafs.FileSystem | None = None) -> dict[str, int]:

@@ -225,11 +225,16 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
         click.echo(manifest.to_json().decode())
         return
     for op in manifest.operations:
-        line = f"{op.state:<9} images {op.first}-{op.last}  {op.output}  {op.name or '-'}"
+        span = (
+            f"{op.first}-{op.last}"
+            if op.positions is None
+            else f"{len(op.images)} in {op.first}-{op.last}"
+        )
+        line = f"{op.state:<9} {op.kind} {span}  {op.output}  {op.name or '-'}"
         click.echo(line + (f"\n          {describe(op)}" if op.state == "FAILED" else ""))
 
 
-@main.command("submit", short_help="Start a Vision job (asyncBatchAnnotate) over images.")
+@main.command("submit", short_help="Start a Vision job over images and PDF/TIFF/GIF files.")
 @click.argument("images", nargs=-1, required=True)
 @click.option(
     "--output",
@@ -238,8 +243,8 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
 @click.option(
     "--retry-failed",
     is_flag=True,
-    help="Resubmit the failed (retryable codes) and missing images of the job whose output "
-    "is the one argument, into a new sub-prefix recorded in the same manifest.",
+    help="Resubmit the failed (retryable codes) and missing inputs of the job whose output "
+    "is the one argument (a file whole), into new sub-prefixes recorded in the same manifest.",
 )
 @click.option(
     "--features",
@@ -249,7 +254,7 @@ def _show(manifest: JobManifest, as_json: bool) -> None:
 )
 @click.option("--max-results", type=click.IntRange(min=1), help="maxResults of each feature.")
 @click.option("--batch-size", type=click.IntRange(1, 100), default=20, show_default=True,
-              help="Responses per output file.")  # fmt: skip
+              help="Responses per output file: images, or pages of a file.")  # fmt: skip
 @click.option("--parent", help="projects/P or projects/P/locations/{us,eu}.")
 @click.option("--api-version", type=click.Choice(API_VERSIONS), default="v1", show_default=True)
 @click.option("--endpoint", help=ENDPOINT_HELP)
@@ -274,8 +279,11 @@ def submit_command(
     """Start asyncBatchAnnotate for IMAGES: gs:// URIs, gs://BUCKET/PREFIX/ folders of
     images, or files listing URIs (one per line, or a CSV with a uri column).
 
-    More than 2,000 images are split into several operations, each writing under
-    its own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
+    PDF, TIFF and GIF inputs (.pdf, .tif, .tiff, .gif) go to files:asyncBatchAnnotate,
+    every page annotated (the async method takes no page list), each file written
+    under its own prefix; the rest to images:asyncBatchAnnotate. Images are split
+    into operations of at most 2,000, files of at most 100, each writing under its
+    own sub-prefix; OUTPUT/_job.json records the job for status, wait and export.
 
     Needs Google Cloud credentials (gcloud auth application-default login, or
     GOOGLE_APPLICATION_CREDENTIALS) allowed to read the images and write under
@@ -353,8 +361,9 @@ def reconcile_command(target: str, strict: bool) -> None:
 
     TARGET is an export's DEST folder: what it read, rows per table, answers with
     an error by code, shards skipped and why and, if it read a job, the job's
-    images without an answer. Or the OUTPUT of a job started with submit: its
-    images with a result, with an error (by code), and missing.
+    images (and pages) without an answer. Or the OUTPUT of a job started with
+    submit: its inputs with a result, with an error (by code), and missing (for a
+    file, which pages).
     """
     try:
         if target.startswith("gs://"):

@@ -194,7 +194,9 @@ class ExportReport:
             fields = ", ".join(f"{name} ({n})" for name, n in self.unknown_fields.items())
             lines.append(f"unknown  fields not exported (newer than this version?): {fields}")
         if self.missing_images:
-            lines.append(f"MISSING  {len(self.missing_images)} images of the job have no answer:")
+            lines.append(
+                f"MISSING  {len(self.missing_images)} images or pages of the job have no answer:"
+            )
             lines += [f"  {uri}" for uri in self.missing_images[:10]]
             if len(self.missing_images) > 10:
                 lines.append(
@@ -240,7 +242,7 @@ class ExportReport:
         if self.unread_files:
             gaps.append(f"{len(self.unread_files)} files of Vision responses not read")
         if self.missing_images:
-            gaps.append(f"{len(self.missing_images)} images of the job have no answer")
+            gaps.append(f"{len(self.missing_images)} images or pages of the job have no answer")
         return gaps
 
     @property

@@ -48,7 +48,10 @@ def submit(
     api: VisionApi | None = None,
 ) -> JobManifest:
     """Start a job for ``images`` (gs:// URIs, gs://BUCKET/PREFIX/ folders, or files
-    listing URIs) writing under ``output``; with ``wait=True``, also wait for it."""
+    listing URIs) writing under ``output``; with ``wait=True``, also wait for it.
+    PDF, TIFF and GIF inputs (by suffix) go to ``files:asyncBatchAnnotate``, the rest
+    to ``images:asyncBatchAnnotate``, in operations of their own under the same job;
+    ``batch_size`` is responses (images, or a file's pages) per output file."""
     features = list(features)
     check_features(features)  # before any client is built: a typo fails at once
     storage, api = _clients(storage, api, api_version, endpoint)
@@ -100,7 +103,8 @@ def wait(
 
 
 def reconcile(output: str, *, storage: Any = None) -> Reconciliation:
-    """Which of the job's images have a result, an error (by code), or nothing."""
+    """Which of the job's inputs have a result, an error (by code), or nothing (for a
+    file, which of its pages)."""
     storage = storage or storage_client()
     return _reconcile.reconcile(_run.load(output, storage), storage)
 
@@ -113,8 +117,8 @@ def retry_failed(
     storage: Any = None,
     api: VisionApi | None = None,
 ) -> JobManifest:
-    """Resubmit the job's failed (retryable) and missing images under a new sub-prefix;
-    the manifest is unchanged when there is nothing to retry."""
+    """Resubmit the job's failed (retryable) and missing inputs (a file whole) under new
+    sub-prefixes; the manifest is unchanged when there is nothing to retry."""
     storage = storage or storage_client()
     manifest = _run.load(output, storage)
     _, api = _clients(storage, api, manifest.request.api_version, endpoint)

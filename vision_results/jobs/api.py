@@ -1,9 +1,13 @@
-"""The two Vision API surfaces that start and poll asyncBatchAnnotate operations.
+"""The two Vision API surfaces that start and poll asyncBatchAnnotate operations, of
+images (``images:asyncBatchAnnotate``) and of files (``files:asyncBatchAnnotate``:
+PDF, TIFF, GIF).
 
-- v1 (the default) goes through the official ``google-cloud-vision`` client;
-- v1p1beta1 has no async image method in the Python client, so it is called as
-  REST (``POST /v1p1beta1/{parent=projects/*}/images:asyncBatchAnnotate``, ``GET
-  /v1p1beta1/{name}``) through google-auth's authorized session. Without
+- v1 (the default) goes through the official ``google-cloud-vision`` client
+  (``async_batch_annotate_images``, ``async_batch_annotate_files``);
+- v1p1beta1 has no async method in the Python client, so it is called as REST
+  (``POST /v1p1beta1/{parent=projects/*}/images:asyncBatchAnnotate`` or
+  ``.../files:asyncBatchAnnotate``, ``GET /v1p1beta1/{name}``) through google-auth's
+  authorized session. Without
   ``parent`` it is scoped to the project of Application Default Credentials or
   ``$GOOGLE_CLOUD_PROJECT`` (:func:`default_project`); only with no project at
   all does it post to the unscoped ``/v1p1beta1/images:asyncBatchAnnotate``.
@@ -25,6 +29,7 @@ from google.api_core import exceptions as core_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
 from vision_results.errors import JobError, UsageError
+from vision_results.jobs.manifest import mime_type
 from vision_results.storage import no_credentials
 
 ENDPOINT_VARIABLE = "VISION_RESULTS_VISION_ENDPOINT"
@@ -72,13 +77,18 @@ class OperationStatus:
 
 
 class VisionApi(Protocol):
-    """Start an operation; read its status by name. ``default_parent`` is the
-    ``parent`` used when a job names none (None: the service chooses)."""
+    """Start an operation of images or of files; read its status by name.
+    ``default_parent`` is the ``parent`` used when a job names none (None: the
+    service chooses)."""
 
     default_parent: str | None
 
     def start(self, requests: list[dict[str, Any]], output: str, batch_size: int,
               parent: str | None) -> str: ...  # fmt: skip
+
+    def start_files(self, requests: list[dict[str, Any]], parent: str | None) -> str:
+        """Start ``files:asyncBatchAnnotate``: each request has its own outputConfig."""
+        ...
 
     def status(self, name: str) -> OperationStatus: ...
 
@@ -96,14 +106,36 @@ def check_features(features: list[str]) -> None:
         raise UsageError(f"no feature types given. Give one or more of: {', '.join(FEATURES)}.")
 
 
+def _features(features: list[str], max_results: int | None) -> list[dict[str, Any]]:
+    return [
+        {"type": name, **({"maxResults": max_results} if max_results else {})} for name in features
+    ]
+
+
 def image_requests(
     images: list[str], features: list[str], max_results: int | None
 ) -> list[dict[str, Any]]:
     """AnnotateImageRequests in the REST JSON form."""
-    feature_list = [
-        {"type": name, **({"maxResults": max_results} if max_results else {})} for name in features
-    ]
+    feature_list = _features(features, max_results)
     return [{"image": {"source": {"imageUri": uri}}, "features": feature_list} for uri in images]
+
+
+def file_requests(
+    files: list[tuple[str, str]], features: list[str], max_results: int | None, batch_size: int
+) -> list[dict[str, Any]]:
+    """AsyncAnnotateFileRequests in the REST JSON form, for (uri, output prefix) each,
+    the mimeType from the uri's suffix: ``batch_size`` pages per output file. The
+    async request has no ``pages`` field (only the synchronous ``files:annotate``
+    has one): every page of a file is annotated."""
+    feature_list = _features(features, max_results)
+    return [
+        {
+            "inputConfig": {"gcsSource": {"uri": uri}, "mimeType": mime_type(uri)},
+            "features": feature_list,
+            "outputConfig": {"gcsDestination": {"uri": output}, "batchSize": batch_size},
+        }
+        for uri, output in files
+    ]
 
 
 def _status(name: str, done: bool, state: str, error: dict[str, Any] | None) -> OperationStatus:
@@ -136,6 +168,16 @@ class V1Api:
             )
         )
         operation = self.client.async_batch_annotate_images(request=request, retry=self.retry)
+        name: str = operation.operation.name
+        return name
+
+    def start_files(self, requests: list[dict[str, Any]], parent: str | None) -> str:
+        from google.cloud import vision_v1
+
+        request = vision_v1.AsyncBatchAnnotateFilesRequest.from_json(
+            _dumps({"requests": requests, **({"parent": parent} if parent else {})})
+        )
+        operation = self.client.async_batch_annotate_files(request=request, retry=self.retry)
         name: str = operation.operation.name
         return name
 
@@ -179,13 +221,16 @@ class RestApi:
     def start(
         self, requests: list[dict[str, Any]], output: str, batch_size: int, parent: str | None
     ) -> str:
+        config = {"gcsDestination": {"uri": output}, "batchSize": batch_size}
+        return self._start("images", {"requests": requests, "outputConfig": config}, parent)
+
+    def start_files(self, requests: list[dict[str, Any]], parent: str | None) -> str:
+        return self._start("files", {"requests": requests}, parent)
+
+    def _start(self, kind: str, body: dict[str, Any], parent: str | None) -> str:
         parent = parent or self.default_parent
-        path = f"{parent}/images:asyncBatchAnnotate" if parent else "images:asyncBatchAnnotate"
-        body = {
-            "requests": requests,
-            "outputConfig": {"gcsDestination": {"uri": output}, "batchSize": batch_size},
-            **({"parent": parent} if parent else {}),
-        }
+        path = f"{parent}/{kind}:asyncBatchAnnotate" if parent else f"{kind}:asyncBatchAnnotate"
+        body = {**body, **({"parent": parent} if parent else {})}
         name: str = self._call("POST", f"{self.base}/{path}", body)["name"]
         return name
 

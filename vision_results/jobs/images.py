@@ -1,5 +1,6 @@
-"""Which images a job is about: URIs given, listed from a manifest file, or found
-under a ``gs://`` prefix."""
+"""Which inputs a job is about: URIs given, listed from a manifest file, or found
+under a ``gs://`` prefix. Images, and files (PDF, TIFF, GIF) that the job sends to
+``files:asyncBatchAnnotate`` (:data:`~vision_results.jobs.manifest.FILE_TYPES`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from vision_results.errors import UsageError
+from vision_results.jobs.manifest import FILE_TYPES
 from vision_results.storage import list_objects
 
-IMAGE_SUFFIXES = (
-    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".ico", ".tif", ".tiff", ".raw",
-)  # fmt: skip
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ico", ".raw")
+INPUT_SUFFIXES = IMAGE_SUFFIXES + tuple(FILE_TYPES)
 
 
 def from_manifest_file(path: Path) -> list[str]:
@@ -33,12 +34,12 @@ def from_manifest_file(path: Path) -> list[str]:
 
 
 def from_prefix(url: str, storage: Any) -> list[str]:
-    """The image objects under ``gs://bucket/prefix/``, in name order."""
+    """The image and file objects under ``gs://bucket/prefix/``, in name order."""
     bucket = url.removeprefix("gs://").partition("/")[0]
     names = sorted(
         blob.name
         for blob in list_objects(url, storage)
-        if blob.name.lower().endswith(IMAGE_SUFFIXES)
+        if blob.name.lower().endswith(INPUT_SUFFIXES)
     )
     return [f"gs://{bucket}/{name}" for name in names]
 

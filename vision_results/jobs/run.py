@@ -14,13 +14,8 @@ from typing import Any
 from google.api_core.exceptions import GoogleAPICallError, NotFound
 
 from vision_results.errors import JobError
-from vision_results.jobs.api import OperationStatus, VisionApi, image_requests
-from vision_results.jobs.manifest import (
-    JobManifest,
-    JobRequest,
-    OperationRecord,
-    plan,
-)
+from vision_results.jobs.api import OperationStatus, VisionApi, file_requests, image_requests
+from vision_results.jobs.manifest import FILES, JobManifest, JobRequest, OperationRecord, plan
 from vision_results.progress import tqdm
 from vision_results.source import MANIFEST_NAME
 from vision_results.status import status_name
@@ -114,20 +109,26 @@ def submit(
         while sum(1 for op in manifest.operations if op.name and not op.done) >= max_in_flight:
             poll(interval)
             refresh(manifest, api)
-        chunk = manifest.images[record.first - 1 : record.last]
         try:
-            record.name = api.start(
-                image_requests(chunk, request.features, max_results),
-                record.output,
-                batch_size,
-                parent,
-            )
+            record.name = start(manifest, record, api)
         except GoogleAPICallError as exc:
             save(manifest, storage)
             raise JobError(f"the service refused operation {record.output}: {exc}") from exc
         record.state = "CREATED"
         save(manifest, storage)
     return manifest
+
+
+def start(manifest: JobManifest, record: OperationRecord, api: VisionApi) -> str:
+    """Start one operation of the job (images or files, as ``record.kind`` says); its name."""
+    request = manifest.request
+    inputs = [manifest.images[position - 1] for position in record.images]
+    if record.kind == FILES:
+        files = [(uri, record.file_output(i)) for i, uri in enumerate(inputs, start=1)]
+        requests = file_requests(files, request.features, request.max_results, request.batch_size)
+        return api.start_files(requests, request.parent)
+    requests = image_requests(inputs, request.features, request.max_results)
+    return api.start(requests, record.output, request.batch_size, request.parent)
 
 
 def unretried(manifest: JobManifest) -> list[OperationRecord]:
