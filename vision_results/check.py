@@ -17,7 +17,6 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vision_results.errors import DestinationError
-from vision_results.jobs.manifest import mime_type
 from vision_results.report import ExportReport
 from vision_results.source import EXPORT_RECORD
 
@@ -29,6 +28,9 @@ def missing_images(
     answers (``_answers``, a path of ``filesystem`` if given), in job order; for a
     file answered in part, each page without an answer as ``URI#page=N`` (its page
     count is its ``totalPages``, else the highest page answered)."""
+    # Imported here: vision_results.jobs (the Vision client) is loaded only by a job.
+    from vision_results.jobs.manifest import mime_type
+
     wanted = list(wanted)
     table = pq.read_table(index, columns=["uri", "page_number", "total_pages"],
                           filesystem=filesystem)  # fmt: skip

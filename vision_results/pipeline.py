@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -25,8 +25,6 @@ from vision_results.check import errors_by_code, missing_images
 from vision_results.dedupe import drop, superseded
 from vision_results.destination import Staging, open_destination
 from vision_results.errors import ShardError, SourceError, UsageError
-from vision_results.jobs.layout import annotate
-from vision_results.jobs.manifest import JobManifest
 from vision_results.options import ExportOptions
 from vision_results.parse import parse_shard
 from vision_results.report import ExportReport, Skipped
@@ -40,6 +38,9 @@ from vision_results.source import (
     open_source,
 )
 from vision_results.stream import MAX_SHARD_BYTES
+
+if TYPE_CHECKING:
+    from vision_results.jobs.manifest import JobManifest
 from vision_results.tables import SCHEMAS
 from vision_results.writer import TableWriter, rows_in
 
@@ -163,6 +164,10 @@ def list_shards(reader: Source) -> tuple[Listing, JobManifest | None]:
     listing = reader.list()
     if listing.manifest is None:
         return listing, None
+    # Imported here: vision_results.jobs (the Vision client) is loaded only for a job.
+    from vision_results.jobs.layout import annotate
+    from vision_results.jobs.manifest import JobManifest
+
     manifest = JobManifest.from_json(reader.read(listing.manifest), listing.manifest.location)
     listing.shards = annotate(manifest, listing.shards)
     return listing, manifest
