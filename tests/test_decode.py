@@ -68,9 +68,15 @@ def test_the_fast_path_takes_the_service_form_and_leaves_the_rest(
     fast = ("service/", "defaults/", "MessageToJson:service/", "to_json:service/")
     assert all(taken[name] for name in taken if name.startswith(fast))
     assert not any(taken[name] for name in taken if name.startswith("to_dict:"))
-    # A bare response goes to the exact decoder; a client's to_json does not.
-    assert not taken["samples/dinosauria123__gcv2hocr__1.jpg.json"]
-    assert taken["samples/staftermath__pysuite__expected_batch_annotation.json"]
+
+
+@pytest.mark.skipif(not REAL, reason=f"real samples not found at {SAMPLES}")
+def test_a_bare_real_response_is_read_exactly_and_a_client_batch_fast() -> None:
+    def fast(name: str) -> bool:
+        return decode_shard((SAMPLES / name).read_bytes(), name, name, fields=ALL).fast
+
+    assert not fast("dinosauria123__gcv2hocr__1.jpg.json")  # a bare response
+    assert fast("staftermath__pysuite__expected_batch_annotation.json")  # a client's to_json
 
 
 def test_the_export_counts_the_shards_the_exact_decoder_read(tmp_path: Path) -> None:
