@@ -80,6 +80,32 @@ def test_the_local_engine_writes_a_gs_dest(
     }  # fmt: skip
 
 
+def test_a_gs_export_opens_as_it_is_and_copies_back(
+    emulator: str, gcs_client: storage.Client, shards: Path, clean: dict[str, pa.Table],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    report = vr.export(shards, f"gs://{BUCKET}/opened/tables", progress=False)
+    before = names(gcs_client, "opened/")
+    res = vr.open(f"gs://{BUCKET}/opened/tables", progress=False)
+    assert res.path == f"{BUCKET}/opened/tables"  # read in place: no cache copy
+    assert res.check() == report and res.check().complete
+    assert (
+        pa.Table.from_pandas(res.labels, preserve_index=False)
+        .cast(clean["labels"].schema)
+        .equals(clean["labels"])
+    )
+    assert res.dataset("ocr_words").to_table().equals(clean["ocr_words"])
+    res.to_parquet(tmp_path / "copy")
+    assert read_tables(tmp_path / "copy") == clean
+    only = vr.open(f"gs://{BUCKET}/opened/tables/", tables=["objects"], progress=False)
+    assert only.tables == ["objects"] and len(only.objects) == clean["objects"].num_rows
+    with pytest.raises(vr.UsageError, match="has no table 'nope'"):
+        vr.open(f"gs://{BUCKET}/opened/tables", tables=["nope"], progress=False)
+    assert names(gcs_client, "opened/") == before  # nothing written or removed
+    # A prefix of shards is still a source, read into a cache.
+    vr.export(shards, f"gs://{BUCKET}/opened/tables", overwrite=True, progress=False)
+
+
 def staging_progress(client: storage.Client, prefix: str) -> list[str]:
     """The shards the newest checkpoint under the staging prefix records."""
     blobs = [

@@ -31,6 +31,7 @@ from vision_results.source import GcsSource, Shard
 from vision_results.storage import (
     gcs_filesystem,
     identity,
+    read_if_exists,
     read_object,
     storage_client,
     storage_error,
@@ -184,6 +185,15 @@ def test_read_object_of_a_missing_object_says_so(
         f". There is no such object (or no bucket '{bucket_name}'): check the name"
     )
     assert isinstance(caught.value.__cause__, NotFound)
+
+
+def test_read_if_exists_is_none_only_for_a_missing_object(
+    gcs_client: storage.Client, bucket_name: str
+) -> None:
+    upload_bytes(gcs_client, bucket_name, {"there.bin": b"here"})
+    assert read_if_exists(f"gs://{bucket_name}/there.bin", gcs_client) == b"here"
+    assert read_if_exists(f"gs://{bucket_name}/gone.bin", gcs_client) is None
+    assert read_if_exists(f"gs://{bucket_name}-absent/gone.bin", gcs_client) is None
 
 
 def test_read_object_refuses_corrupted_bytes_without_retrying(

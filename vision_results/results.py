@@ -3,8 +3,9 @@
 :func:`open` reads every shard once, up front and with a progress bar, into a
 local Parquet cache (the same files ``export`` writes). Table attributes then
 only read that cache: no network call hides behind an attribute, and reading
-a second table does not download or parse anything again. An export folder
-(one with ``_export.json``) is opened as it is: its tables are read in place.
+a second table does not download or parse anything again. An export (a folder
+or ``gs://`` prefix with ``_export.json``) is opened as it is: its tables are
+read in place (for ``gs://``, a table attribute reads it from Cloud Storage).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from vision_results.export import Engine, OnError, export
 from vision_results.options import unknown_table
 from vision_results.report import CachedReport, ExportReport
 from vision_results.source import EXPORT_RECORD, Source, is_export_record
+from vision_results.storage import gcs_filesystem, read_if_exists
 from vision_results.stream import DEFAULT_WORKERS
 from vision_results.summary import Summary, summarize
 from vision_results.tables import TABLE_NAMES
@@ -52,12 +54,21 @@ class _Table:
 
 
 class Results:
-    """Tables of one SOURCE, cached as Parquet under :attr:`path`."""
+    """Tables of one SOURCE, cached as Parquet under :attr:`path`, or of an export,
+    read where it is (:attr:`filesystem`: None for a local folder)."""
 
-    def __init__(self, path: Path, report: ExportReport, *, on_error: OnError = "raise") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        report: ExportReport,
+        *,
+        on_error: OnError = "raise",
+        filesystem: pafs.FileSystem | None = None,
+    ) -> None:
         self.path = path
         self.report = report
         self.on_error = on_error
+        self.filesystem = filesystem
 
     def __repr__(self) -> str:
         return f"<vision_results.Results of {self.report.source}>\n{self.report.summary()}"
@@ -89,7 +100,9 @@ class Results:
                 f"table {name!r} was not read; open the source with tables=[..., {name!r}]. "
                 f"Read: {', '.join(self.report.tables)}."
             )
-        return ds.dataset(self.path / name, format="parquet")
+        if self.filesystem is None:
+            return ds.dataset(Path(self.path) / name, format="parquet")
+        return ds.dataset(f"{self.path}/{name}", format="parquet", filesystem=self.filesystem)
 
     def table(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """One table as a DataFrame with pyarrow-backed dtypes."""
@@ -133,7 +146,17 @@ class Results:
             return os.fspath(dest)
         staging = open_destination(dest).stage(overwrite=overwrite, resume=False)
         try:
-            pafs.copy_files(str(self.path), staging.root, destination_filesystem=staging.filesystem)
+            source = self.filesystem or pafs.LocalFileSystem()
+            files = source.get_file_info(pafs.FileSelector(str(self.path), recursive=True))
+            for folder in {f.path.rpartition("/")[0] for f in files if f.is_file}:
+                relative = folder.removeprefix(str(self.path)).strip("/")
+                staging.destination.prepare(staging.path(*filter(None, [relative])))
+            pafs.copy_files(
+                str(self.path),
+                staging.root,
+                source_filesystem=self.filesystem,
+                destination_filesystem=staging.filesystem,
+            )
             staging.commit()
         except BaseException:
             staging.abort()
@@ -176,13 +199,13 @@ def open(
     a temporary folder (under ``cache_dir`` if given) and is removed when the
     Results object is garbage collected.
 
-    A local export folder (``DEST`` of an export, with its ``_export.json``) is
-    opened as it is: nothing is parsed or copied, ``res.check()`` is its record,
-    and ``tables`` may choose among its tables.
+    An export (``DEST`` of an export, a folder or a ``gs://`` prefix, with its
+    ``_export.json``) is opened as it is: nothing is parsed or copied, ``res.check()``
+    is its record, and ``tables`` may choose among its tables.
     """
-    record = Path(source) / EXPORT_RECORD if isinstance(source, str | os.PathLike) else None
-    if record is not None and record.is_file() and is_export_record(data := record.read_bytes()):
-        return _open_export(record.parent, ExportReport.from_json(data), tables, keep_all)
+    found = _export_at(source, client)
+    if found is not None:
+        return _open_export(*found, tables, keep_all)
     root = Path(tempfile.mkdtemp(prefix="vision-results-", dir=cache_dir))
     path = root / "tables"
     try:
@@ -206,10 +229,37 @@ def open(
     return results
 
 
+def _export_at(
+    source: str | os.PathLike[str] | Source, client: Any
+) -> tuple[Path | str, pafs.FileSystem | None, ExportReport] | None:
+    """Where an export's tables are, their filesystem and its record, if SOURCE is an
+    export (for ``gs://``, one read of its ``_export.json``); else None."""
+    if not isinstance(source, str | os.PathLike):
+        return None
+    text = os.fspath(source)
+    if text.startswith("gs://"):
+        where = text.removeprefix("gs://").strip("/")
+        if "/" not in where:
+            return None  # a whole bucket is never an export
+        data = read_if_exists(f"gs://{where}/{EXPORT_RECORD}", client)
+        if data is None or not is_export_record(data):
+            return None
+        # The tables are read by pyarrow, from the same settings as a storage client.
+        return where, gcs_filesystem(), ExportReport.from_json(data)
+    record = Path(source) / EXPORT_RECORD
+    if record.is_file() and is_export_record(local := record.read_bytes()):
+        return record.parent, None, ExportReport.from_json(local)
+    return None
+
+
 def _open_export(
-    folder: Path, report: ExportReport, tables: Iterable[str] | None, keep_all: bool
+    folder: Path | str,
+    filesystem: pafs.FileSystem | None,
+    report: ExportReport,
+    tables: Iterable[str] | None,
+    keep_all: bool,
 ) -> Results:
-    """An export folder as Results, its tables read in place."""
+    """An export as Results, its tables read in place."""
     if keep_all != report.keep_all:
         raise UsageError(
             f"{folder} was exported with keep_all={report.keep_all}; open it without keep_all, "
@@ -223,4 +273,4 @@ def _open_export(
                 f"{folder} has no table {missing[0]!r}; it holds {', '.join(report.tables)}."
             )
         report.tables = [name for name in report.tables if name in wanted]
-    return Results(folder, report)
+    return Results(folder, report, filesystem=filesystem)

@@ -270,6 +270,17 @@ def read_object(
     return data
 
 
+def read_if_exists(url: str, client: Any = None) -> bytes | None:
+    """The bytes of one ``gs://`` object, or None when there is no such object (any
+    other failure is a SourceError, as :func:`read_object` says)."""
+    try:
+        return read_object(url, client)
+    except SourceError as exc:
+        if isinstance(exc.__cause__, NotFound):
+            return None
+        raise
+
+
 def write_object(
     url: str,
     data: bytes,
