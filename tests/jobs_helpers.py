@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
+from google.api_core.operation import Operation
+from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
 from PIL import Image, ImageDraw
+
+from tests.vision_responses import FAST_POLLING
 
 PAGE_SIZE = (64, 48)  # pixels: tiny pages keep the documents and the tests fast
 
@@ -16,6 +22,16 @@ def no_sleep(seconds: float) -> None:
 
 def images(bucket: str, count: int) -> list[str]:
     return [f"gs://{bucket}/pics/img-{n:05d}.jpg" for n in range(count)]
+
+
+def wait(operation: Operation, **kwargs: Any) -> Any:
+    """An operation's result through the official client, polled every few milliseconds."""
+    return operation.result(timeout=10, polling=FAST_POLLING, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def anonymous_session() -> AuthorizedSession:
+    """An HTTP session of google-auth's, for the surfaces the Python client lacks."""
+    return AuthorizedSession(AnonymousCredentials())  # type: ignore[no-untyped-call]
 
 
 def make_bucket(client: storage.Client, name: str) -> str:
