@@ -6,7 +6,8 @@ present, any nesting); what differs from the service's JSON is mended here, led
 by the Arrow type: an enum given as a number becomes its name, a wrapped
 ``{"value": x}`` its value, an int64 given as a number its text, ``details`` its
 JSON text. Every leaf's JSON type is checked, so a value of the wrong type is a
-:class:`WrongType` naming its path in the shard, never a silent coercion.
+:class:`~vision_results.checks.WrongType` naming its path in the shard, never a
+silent coercion.
 """
 
 from __future__ import annotations
@@ -17,21 +18,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from vision_results.checks import WrongType
 from vision_results.messages import ENUMS
-
-
-class WrongType(ValueError):
-    """A value whose JSON type is not the field's: ``where`` is its path."""
-
-    def __init__(self, where: str, value: Any, expected: str) -> None:
-        super().__init__(f"{where} is {_json_type(value)}, expected a JSON {expected}")
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    names = {dict: "object", list: "array", str: "str", int: "int", float: "float"}
-    return names.get(type(value), type(value).__name__)
 
 
 def to_arrow(
@@ -48,7 +36,7 @@ def _struct(value: Any, kind: pa.StructType, where: str) -> dict[str, Any] | Non
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise WrongType(where, value, "object")
+        raise WrongType.of(where, value, "object")
     out = {}
     for field in kind:
         item = value.get(field.name)
@@ -63,7 +51,7 @@ def _value(value: Any, field: pa.Field, where: str) -> Any:
         return _struct(value, kind, where)
     if pa.types.is_list(kind):
         if not isinstance(value, list):
-            raise WrongType(where, value, "array")
+            raise WrongType.of(where, value, "array")
         item = kind.value_field
         return [_value(v, item, f"{where}[{i}]") if v is not None else None
                 for i, v in enumerate(value)]  # fmt: skip
@@ -85,19 +73,19 @@ def _leaf(value: Any, field: pa.Field, where: str) -> Any:
             return value
         if b"int64" in meta and isinstance(value, int) and not isinstance(value, bool):
             return str(value)  # an int64 written as a number, which proto3 JSON allows
-        raise WrongType(where, value, "string")
+        raise WrongType.of(where, value, "string")
     if pa.types.is_floating(kind):
         if b"wrapper" in meta and isinstance(value, dict):
             value = value.get("value", 0.0)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
-        raise WrongType(where, value, "number")
+        raise WrongType.of(where, value, "number")
     if pa.types.is_integer(kind):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise WrongType(where, value, "integer")
+        raise WrongType.of(where, value, "integer")
     if pa.types.is_boolean(kind):
         return bool(value)
     raise TypeError(f"{where}: no conversion for {kind}")  # a type messages.py does not use

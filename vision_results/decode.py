@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from vision_results.batch import Batch
-from vision_results.canonical import WrongType, to_arrow
+from vision_results.canonical import to_arrow
+from vision_results.checks import WrongType
 from vision_results.errors import ShardError
 from vision_results.messages import ENUMS
 from vision_results.parse import ParsedShard, parse_shard

@@ -25,7 +25,6 @@ counted (``unrecognised``); unknown keys beside known ones are counted by name
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import Any, TypedDict
 import msgspec
 
 from vision_results import naming
+from vision_results.checks import WrongType, a_text, an_int32, an_object
 from vision_results.errors import ShardError
 from vision_results.messages import PAGE_SIZE
 from vision_results.naming import RESPONSE_FIELDS
@@ -133,9 +133,6 @@ _BATCH = msgspec.json.Decoder(_Batch)
 _DOCUMENT = msgspec.json.Decoder(Raw)
 _OBJECTS = msgspec.json.Decoder(list[Raw])
 _ANY: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
-# How msgspec reports a value of the wrong JSON type: where is relative to the
-# value decoded, e.g. ".pages" or "[1]", or missing for the value itself.
-_WRONG_TYPE = re.compile(r"Expected `(.+)`, got `(.+?)`(?: - at `\$(.*)`)?")
 
 
 @functools.cache
@@ -292,8 +289,8 @@ class _Reader:
 def _context(context: Any, where: str) -> tuple[str | None, int | None]:
     """The ``uri`` and ``pageNumber`` of an ImageAnnotationContext at ``where``, checked:
     they become the key columns of every table, so a value of another type is refused."""
-    context = _object(context, where)
-    return _text(context.get("uri"), f"{where}.uri"), _int32(
+    context = an_object(context, where)
+    return a_text(context.get("uri"), f"{where}.uri"), an_int32(
         context.get("pageNumber"), f"{where}.pageNumber"
     )
 
@@ -301,55 +298,23 @@ def _context(context: Any, where: str) -> tuple[str | None, int | None]:
 def _file(file: dict[str, Any], where: str) -> dict[str, Any]:
     """An AnnotateFileResponse's ``inputConfig`` and ``totalPages``, checked the same way:
     its uri is the key of every page without context, and the accounting counts pages."""
-    config = _object(file.get("inputConfig"), f"{where}inputConfig")
-    source = _object(config.get("gcsSource"), f"{where}inputConfig.gcsSource")
+    config = an_object(file.get("inputConfig"), f"{where}inputConfig")
+    source = an_object(config.get("gcsSource"), f"{where}inputConfig.gcsSource")
     checked = {
-        "gcsSource": {"uri": _text(source.get("uri"), f"{where}inputConfig.gcsSource.uri")},
-        "mimeType": _text(config.get("mimeType"), f"{where}inputConfig.mimeType"),
+        "gcsSource": {"uri": a_text(source.get("uri"), f"{where}inputConfig.gcsSource.uri")},
+        "mimeType": a_text(config.get("mimeType"), f"{where}inputConfig.mimeType"),
     }
     return {
         "inputConfig": checked,
-        "totalPages": _int32(file.get("totalPages"), f"{where}totalPages"),
+        "totalPages": an_int32(file.get("totalPages"), f"{where}totalPages"),
     }
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _WrongType(where, f"Expected `object`, got `{_json_type(value)}`")
-    return value
-
-
-def _text(value: Any, where: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise _WrongType(where, f"Expected `str`, got `{_json_type(value)}`")
-    return value
-
-
-def _int32(value: Any, where: str) -> int | None:
-    """An integer, also written as an integral number (``3.0``), within int32."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise _WrongType(where, f"Expected `int`, got `{_json_type(value)}`")
-    if value is not None and not -(2**31) <= value < 2**31:
-        raise _WrongType(where, f"{value} is out of range for an int32")
-    return value
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    names = {dict: "object", list: "array", str: "str", int: "int", float: "float"}
-    return names.get(type(value), type(value).__name__)
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw, where: str) -> Any:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise _WrongType(where, str(exc)) from None
+        raise WrongType.from_msgspec(where, str(exc)) from None
 
 
 def _json(raw: msgspec.Raw, where: str) -> Any:
@@ -361,20 +326,7 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
     try:
         return msgspec.convert(value, kind)
     except msgspec.ValidationError as exc:
-        raise _WrongType(where, str(exc)) from None
-
-
-class _WrongType(Exception):
-    """A known field of the wrong JSON type, at ``where`` (a path in the shard)."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        match = _WRONG_TYPE.fullmatch(problem)
-        if match is None:
-            super().__init__(f"{where}: {problem}")
-            return
-        expected, got, rest = match.groups()
-        path = f"{where}{rest or ''}".lstrip(".")
-        super().__init__(f"{path} is {got}, expected a JSON {expected.removesuffix(' | null')}")
+        raise WrongType.from_msgspec(where, str(exc)) from None
 
 
 def parse_shard(
@@ -402,7 +354,7 @@ def parse_shard(
             reader.response(document, "", location, None)
         else:
             reader.container(document, "")
-    except _WrongType as exc:
+    except WrongType as exc:
         raise ShardError(location, str(exc)) from None
     except msgspec.ValidationError:  # not a JSON object at all
         raise _not_vision(data, location) from None

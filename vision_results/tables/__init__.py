@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from vision_results.batch import Batch
-from vision_results.canonical import WrongType, to_arrow
+from vision_results.canonical import to_arrow
+from vision_results.checks import WrongType
 from vision_results.errors import ShardError
 from vision_results.parse import ParsedShard
 from vision_results.tables._registry import Registry, discover
