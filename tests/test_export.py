@@ -222,9 +222,9 @@ def test_stream_holds_a_bounded_number_of_shards(sample: Path) -> None:
     class CountingSource(LocalSource):
         reads = 0
 
-        def read(self, shard: Shard) -> bytes:
+        def read_into(self, shard: Shard, buffer: bytearray) -> memoryview:
             CountingSource.reads += 1
-            return super().read(shard)
+            return super().read_into(shard, buffer)
 
     source = CountingSource(sample)
     shards = source.list().shards * 40

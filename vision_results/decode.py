@@ -2,10 +2,13 @@
 
 1. A first pass of the exact decoder (:func:`~vision_results.parse.parse_shard`
    with no fields) reads what keys every response: its shape, naming, ``context``,
-   ``error``, the unknown and unrecognised keys. It is the same for both paths.
+   ``error``, the unknown and unrecognised keys. It is the same for both paths,
+   and it keeps the JSON text of the asked-for fields.
 2. The fast path: for a plain batch of camelCase responses, ``pyarrow.json``
    decodes the annotations straight into Arrow, outside the GIL, skipping what no
-   asked-for table reads (benchmarks/README.md).
+   asked-for table reads (benchmarks/README.md). When those fields are under half
+   of the shard's bytes (a few tables), it reads only their text, gathered from
+   the first pass, so that it does not tokenize the rest (the OCR above all).
 3. Anything that path refuses (enums as numbers, snake_case, a wrapped value, a
    value of the wrong JSON type, invalid UTF-8, nesting) is decoded by the exact
    decoder and converted (:mod:`vision_results.canonical`): the same Arrow
@@ -27,7 +30,7 @@ from vision_results.canonical import to_arrow
 from vision_results.checks import WrongType
 from vision_results.errors import ShardError
 from vision_results.messages import ENUMS
-from vision_results.parse import ParsedShard, parse_shard
+from vision_results.parse import Data, ParsedShard, Raw, parse_shard
 from vision_results.tables import response_type
 
 _MIN_BLOCK = 1 << 20
@@ -43,7 +46,7 @@ class Decoded:
 
 
 def decode_shard(
-    data: bytes,
+    data: Data,
     shard: str,
     location: str,
     *,
@@ -55,14 +58,18 @@ def decode_shard(
     """Decode one shard's responses with ``fields`` (see :func:`parse_shard` for
     the arguments); ``keep`` drops the responses a job's retry superseded;
     ``fast=False`` always takes the exact path (tests compare the two)."""
-    scan = parse_shard(data, shard, location, job_uris, fields=frozenset())
+    read = frozenset(field.name for field in response_type(fields))
+    scan = parse_shard(data, shard, location, job_uris, fields=frozenset(), unread=read)
     if keep is not None:
         scan.keep(keep)
+    unread, scan.unread = scan.unread, []  # views of ``data``: not kept past this call
     if fast and scan.simple:
-        responses = _read_fast(data, fields, scan.total)
+        gathered = _gather(unread, len(data))
+        if gathered is not None:
+            responses = _read_fast(gathered, fields, len(scan))
+        else:
+            responses = _read_fast_all(data, fields, scan)
         if responses is not None:
-            if scan.indexes is not None:
-                responses = responses.take(pa.array(scan.indexes, pa.int64()))
             return Decoded(Batch.of(scan, responses), scan, fast=True)
     parsed = parse_shard(data, shard, location, job_uris, fields=fields)
     if keep is not None:
@@ -76,7 +83,27 @@ def decode_shard(
     return Decoded(Batch.of(parsed, responses), parsed, fast=False)
 
 
-def _read_fast(data: bytes, fields: frozenset[str], total: int) -> pa.StructArray | None:
+def _gather(unread: list[Raw], size: int) -> bytes | None:
+    """A batch of the kept responses with only their asked-for fields, from their
+    text in the shard; None if that text is half the shard's ``size`` or more
+    (copying it then costs more than tokenizing the rest)."""
+    if sum(len(raw) for response in unread for raw in response.values()) * 2 >= size:
+        return None
+    return b'{"responses":[%b]}' % b",".join(
+        b"{%b}" % b",".join(b'"%b":%b' % (name.encode(), raw) for name, raw in response.items())
+        for response in unread
+    )
+
+
+def _read_fast_all(data: Data, fields: frozenset[str], scan: ParsedShard) -> pa.StructArray | None:
+    """The kept responses read from the whole shard."""
+    responses = _read_fast(data, fields, scan.total)
+    if responses is None or scan.indexes is None:
+        return responses
+    return responses.take(pa.array(scan.indexes, pa.int64()))
+
+
+def _read_fast(data: Data, fields: frozenset[str], total: int) -> pa.StructArray | None:
     """The responses as ``pyarrow.json`` reads them, or None when it cannot be sure
     to read them as the exact decoder would. A shard with enums as numbers (a
     client's ``to_json``) is read again with numbers where the enums are."""

@@ -40,6 +40,8 @@ from vision_results.naming import RESPONSE_FIELDS
 
 Response = dict[str, Any]
 Raw = dict[str, msgspec.Raw]
+Data = bytes | memoryview
+"""A shard's bytes: its own, or a view of a buffer it was read into."""
 
 
 # How a response's fields are built. Everything is decoded into plain dicts and
@@ -171,6 +173,9 @@ class ParsedShard:
     indexes: list[int] | None = None
     paths: list[str] = field(default_factory=list)
     """Where each response is in the shard (``responses[3]``), for messages."""
+    unread: list[Raw] = field(default_factory=list)
+    """Per response, the JSON text of its ``unread`` fields (:func:`parse_shard`) as
+    the shard has it, camelCase only; views of the shard's bytes."""
     simple: bool = True
     """One flat batch of camelCase responses (no bare response, no nesting, no
     snake_case): a shard the fast path (:mod:`vision_results.decode`) reads alike."""
@@ -196,15 +201,19 @@ class ParsedShard:
         self.pages = [self.pages[i] for i in kept]
         self.responses = [self.responses[i] for i in kept]
         self.files = [self.files[i] for i in kept]
+        self.unread = [self.unread[i] for i in kept]
 
 
 class _Reader:
     """Walks one shard's raw objects and fills a :class:`ParsedShard`."""
 
-    def __init__(self, parsed: ParsedShard, location: str, fields: frozenset[str]) -> None:
+    def __init__(
+        self, parsed: ParsedShard, location: str, fields: frozenset[str], unread: frozenset[str]
+    ) -> None:
         self.parsed = parsed
         self.location = location
         self.plan = _plan(fields)
+        self.unread = unread
         self.unrecognised: list[int] = []
         self.foreign_keys: set[str] = set()
 
@@ -233,7 +242,7 @@ class _Reader:
             error = _json(values["error"], f"{where}error")
             if error:  # the whole file failed: keep its error as a row of its own
                 self.parsed.simple = False
-                self._add({"error": error}, uri, file, f"{where}error")
+                self._add({"error": error}, {}, uri, file, f"{where}error")
         for index, item in enumerate(items or ()):
             at = f"{where}responses[{index}]"
             if _CONTAINER.isdisjoint(item):
@@ -247,7 +256,7 @@ class _Reader:
         if node and not known:
             self.unrecognised.append(len(self.parsed.responses))
             self.foreign_keys.update(node)
-            self._add({}, uri, file, where)
+            self._add({}, {}, uri, file, where)
             return
         if len(known) < len(node):
             self.parsed.unknown_fields.update(
@@ -259,8 +268,11 @@ class _Reader:
         if snake or not where:
             self.parsed.simple = False
         response: Response = {}
+        unread: Raw = {}
         for key in known:
             name = naming.RESPONSE_KEYS[key]
+            if name in self.unread and not snake:
+                unread[name] = node[key]
             kind = self.plan.get(name)
             if kind is None:
                 continue
@@ -270,9 +282,11 @@ class _Reader:
                 response[name] = value if kind is Any else _convert(value, kind, at)
             else:
                 response[name] = _decode(_decoder(kind), node[key], at)
-        self._add(response, uri, file, where)
+        self._add(response, unread, uri, file, where)
 
-    def _add(self, response: Response, uri: str, file: dict[str, Any] | None, where: str) -> None:
+    def _add(
+        self, response: Response, unread: Raw, uri: str, file: dict[str, Any] | None, where: str
+    ) -> None:
         parsed = self.parsed
         own_uri, page = _context(response.get("context"), f"{where}.context".lstrip("."))
         position = len(parsed.responses)
@@ -282,6 +296,7 @@ class _Reader:
         parsed.pages.append(page or None)
         parsed.responses.append(response)
         parsed.files.append(file)
+        parsed.unread.append(unread)
         parsed.paths.append(where or "the response")
         parsed.total += 1
 
@@ -330,22 +345,24 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
 
 
 def parse_shard(
-    data: bytes,
+    data: Data,
     shard: str,
     location: str,
     job_uris: Sequence[str] = (),
     fields: frozenset[str] = RESPONSE_FIELDS,
+    unread: frozenset[str] = frozenset(),
 ) -> ParsedShard:
     """Parse one shard. ``shard`` is its name in tables, ``location`` its address,
     ``job_uris`` the input of each position from a job manifest, if there is one;
-    only ``fields`` of each response are built (and ``context`` and ``error``).
+    only ``fields`` of each response are built (and ``context`` and ``error``);
+    of ``unread`` fields, the JSON text is kept as it is (``ParsedShard.unread``).
 
     Raises :class:`ShardError` naming the shard when the bytes are not JSON or
     not a Vision response, when no response of the shard is recognised, or when a
     known field has the wrong JSON type. Unknown fields are counted, not built.
     """
     parsed = ParsedShard(shard, job_uris=job_uris)
-    reader = _Reader(parsed, location, fields)
+    reader = _Reader(parsed, location, fields, unread)
     bare = False
     try:
         document = _batch(data)
@@ -359,19 +376,19 @@ def parse_shard(
     except msgspec.ValidationError:  # not a JSON object at all
         raise _not_vision(data, location) from None
     except msgspec.DecodeError as exc:
-        raise ShardError(location, _not_json(data, exc)) from None
+        raise ShardError(location, _not_json(bytes(data), exc)) from None
     except RecursionError:
         raise ShardError(location, "not a Vision response: JSON nested too deeply") from None
     if reader.unrecognised:
         if len(reader.unrecognised) == len(parsed.responses):
             raise _not_vision(data, location, None if bare else sorted(reader.foreign_keys))
         parsed.unrecognised = len(reader.unrecognised)
-        unread = set(reader.unrecognised)
-        parsed.keep([i not in unread for i in range(len(parsed.responses))])
+        foreign = set(reader.unrecognised)
+        parsed.keep([i not in foreign for i in range(len(parsed.responses))])
     return parsed
 
 
-def _batch(data: bytes) -> dict[str, Any]:
+def _batch(data: Data) -> dict[str, Any]:
     """The shard's top-level keys and values, in one pass when it is a usual batch."""
     try:
         batch = _BATCH.decode(data)
@@ -398,7 +415,7 @@ def _not_json(data: bytes, exc: msgspec.DecodeError) -> str:
     return f"not valid JSON ({exc})"
 
 
-def _not_vision(data: bytes, location: str, keys: list[str] | None = None) -> ShardError:
+def _not_vision(data: Data, location: str, keys: list[str] | None = None) -> ShardError:
     """Say what was found instead of a Vision response: the keys of responses none
     of which is recognised, or what the document is."""
     if keys is not None:

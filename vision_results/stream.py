@@ -32,6 +32,7 @@ from vision_results import answers
 from vision_results.batch import Batch
 from vision_results.decode import decode_shard
 from vision_results.errors import ShardError, VisionResultsError
+from vision_results.parse import Data
 from vision_results.source import LocalSource, Shard, Source
 from vision_results.status import response_error
 from vision_results.tables import fields_for, flatten_shard
@@ -77,7 +78,7 @@ class _Decoded:
     index: pa.Table
 
 
-def _decode(data: bytes, shard: Shard, fields: frozenset[str]) -> _Decoded:
+def _decode(data: Data, shard: Shard, fields: frozenset[str]) -> _Decoded:
     decoded = decode_shard(
         data, shard.name, shard.location, fields=fields, job_uris=shard.job_uris, keep=shard.keep
     )
@@ -246,11 +247,12 @@ def _group(
     limit: int,
 ) -> list[Chunk]:
     """One group read, decoded and flattened (decoded in ``cpu`` if given)."""
-    if io is None and cpu is not None:
-        # A process reads local files itself: no bytes through a pipe.
-        return cpu.submit(_read_group, source, shards, tables, limit).result()
-    if io is None:
+    if isinstance(source, LocalSource):
+        if cpu is not None:
+            # A process reads local files itself: no bytes through a pipe.
+            return cpu.submit(_read_group, source, shards, tables, limit).result()
         return _read_group(source, shards, tables, limit)
+    assert io is not None
     downloads = [io.submit(_read, source, shard, limit) for shard in shards]
     if cpu is None:
         return _decode_group((download.result() for download in downloads), shards, tables)
@@ -259,14 +261,27 @@ def _group(
 
 
 def _read_group(
-    source: Source, shards: list[Shard], tables: tuple[str, ...], limit: int
+    source: LocalSource, shards: list[Shard], tables: tuple[str, ...], limit: int
 ) -> list[Chunk]:
-    """A group of local shards, each read when its turn comes."""
-    return _decode_group((_read(source, shard, limit) for shard in shards), shards, tables)
+    """A group of local shards, each read when its turn comes, into one buffer (a
+    shard's bytes are not kept past its decoding)."""
+    buffer = bytearray(min(max(shard.size for shard in shards), limit) + 1)
+
+    def read(shard: Shard) -> memoryview | VisionResultsError:
+        if shard.size > limit:
+            return _too_large(shard, limit)
+        try:
+            return source.read_into(shard, buffer)
+        except VisionResultsError as exc:
+            return exc
+
+    return _decode_group((read(shard) for shard in shards), shards, tables)
 
 
 def _decode_group(
-    reads: Iterable[bytes | VisionResultsError], shards: list[Shard], tables: tuple[str, ...]
+    reads: Iterable[Data | VisionResultsError],
+    shards: list[Shard],
+    tables: tuple[str, ...],
 ) -> list[Chunk]:
     """Decode each shard's bytes (or take the error that stopped its read), then
     flatten the good ones together; a bad shard ends the chunk before it."""
@@ -288,16 +303,20 @@ def _decode_group(
 def _read(source: Source, shard: Shard, limit: int) -> bytes | VisionResultsError:
     """The shard's bytes, or the error that stopped reading it."""
     if shard.size > limit:
-        return ShardError(
-            shard.location,
-            f"{shard.size / 1e6:,.0f} MB is more than the {limit / 1e6:,.0f} MB "
-            "a shard may have (Vision writes at most 100 responses per file); raise the "
-            "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
-        )
+        return _too_large(shard, limit)
     try:
         return source.read(shard)
     except VisionResultsError as exc:
         return exc
+
+
+def _too_large(shard: Shard, limit: int) -> ShardError:
+    return ShardError(
+        shard.location,
+        f"{shard.size / 1e6:,.0f} MB is more than the {limit / 1e6:,.0f} MB "
+        "a shard may have (Vision writes at most 100 responses per file); raise the "
+        "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
+    )
 
 
 def _flatten(group: list[_Decoded], tables: tuple[str, ...]) -> list[Chunk]:
