@@ -45,7 +45,7 @@ def segment_reduce(reduce: np.ufunc, values: np.ndarray, offsets: np.ndarray) ->
 
 def _extent(polygons: pa.ListArray, axis: str) -> tuple[np.ndarray, np.ndarray]:
     offsets = polygons.offsets.to_numpy()
-    values = polygons.values.field(axis).to_numpy(zero_copy_only=False).astype(np.float64)
+    values = polygons.values.field(axis).to_numpy(zero_copy_only=False)  # float64 only per box
     return segment_reduce(np.fmin, values, offsets), segment_reduce(np.fmax, values, offsets)
 
 
