@@ -24,19 +24,18 @@ counted (``unrecognised``); unknown keys beside known ones are counted by name
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any
 
 import msgspec
 
 from vision_results import naming
 from vision_results.checks import WrongType, a_text, an_int32, an_object
 from vision_results.errors import ShardError
-from vision_results.messages import PAGE_SIZE
 from vision_results.naming import RESPONSE_FIELDS
+from vision_results.parse_plan import ALWAYS, decoder, plan
 
 Response = dict[str, Any]
 Raw = dict[str, msgspec.Raw]
@@ -44,74 +43,7 @@ Data = bytes | memoryview
 """A shard's bytes: its own, or a view of a buffer it was read into."""
 
 
-# How a response's fields are built. Everything is decoded into plain dicts and
-# lists, as ``json.loads`` would, except that the OCR hierarchy is typed down to
-# the symbols and a symbol keeps only its text and break: symbol boxes are most
-# of the bytes and no table needs them (benchmarks/README.md), so they are
-# skipped without being built. Leaves stay ``Any``: their types are checked
-# where they are used. Unknown keys of the typed levels are dropped.
-class _Break(TypedDict, total=False):
-    type: Any
-    isPrefix: Any
-
-
-class _SymbolProperty(TypedDict, total=False):
-    detectedBreak: _Break | None
-
-
-class _Symbol(TypedDict, total=False):
-    text: Any
-    property: _SymbolProperty | None
-
-
-class _Word(TypedDict, total=False):
-    property: Any
-    boundingBox: Any
-    symbols: list[_Symbol] | None
-    confidence: Any
-
-
-class _Paragraph(TypedDict, total=False):
-    property: Any
-    boundingBox: Any
-    words: list[_Word] | None
-    confidence: Any
-
-
-class _Block(TypedDict, total=False):
-    property: Any
-    boundingBox: Any
-    paragraphs: list[_Paragraph] | None
-    blockType: Any
-    confidence: Any
-
-
-class _Page(TypedDict, total=False):
-    property: Any
-    width: Any
-    height: Any
-    blocks: list[_Block] | None
-    confidence: Any
-
-
-class _FullText(TypedDict, total=False):
-    pages: list[_Page] | None
-    text: Any
-
-
-class _PageSize(TypedDict, total=False):
-    width: Any
-    height: Any
-
-
-class _FullTextPageSize(TypedDict, total=False):
-    pages: list[_PageSize] | None
-
-
-_TYPES: dict[str, Any] = {"fullTextAnnotation": _FullText | None}
-"""Response fields built into a typed view; all others are plain JSON."""
-_ALWAYS = frozenset({"context", "error"})
-_CONTAINER = frozenset(naming.FILE_KEYS) - _ALWAYS
+_CONTAINER = frozenset(naming.FILE_KEYS) - ALWAYS
 """Keys that make an object a file response or a batch of responses, not a response."""
 
 
@@ -135,21 +67,6 @@ _BATCH = msgspec.json.Decoder(_Batch)
 _DOCUMENT = msgspec.json.Decoder(Raw)
 _OBJECTS = msgspec.json.Decoder(list[Raw])
 _ANY: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
-
-
-@functools.cache
-def _plan(fields: frozenset[str]) -> dict[str, Any]:
-    """The type each response field is built as, for the fields asked for (and
-    always ``context`` and ``error``); fields missing here are skipped unbuilt."""
-    plan = {name: _TYPES.get(name, Any) for name in RESPONSE_FIELDS & (fields | _ALWAYS)}
-    if PAGE_SIZE in fields and "fullTextAnnotation" not in fields:
-        plan["fullTextAnnotation"] = _FullTextPageSize | None
-    return plan
-
-
-@functools.cache
-def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(kind)
 
 
 @dataclass
@@ -212,7 +129,7 @@ class _Reader:
     ) -> None:
         self.parsed = parsed
         self.location = location
-        self.plan = _plan(fields)
+        self.plan = plan(fields)
         self.unread = unread
         self.unrecognised: list[int] = []
         self.foreign_keys: set[str] = set()
@@ -277,11 +194,11 @@ class _Reader:
             if kind is None:
                 continue
             at = f"{where}.{name}" if where else name
-            if snake or name in _ALWAYS:
+            if snake or name in ALWAYS:
                 value = _json(node[key], at)
                 response[name] = value if kind is Any else _convert(value, kind, at)
             else:
-                response[name] = _decode(_decoder(kind), node[key], at)
+                response[name] = _decode(decoder(kind), node[key], at)
         self._add(response, unread, uri, file, where)
 
     def _add(
