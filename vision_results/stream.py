@@ -253,11 +253,13 @@ def _group(
             return cpu.submit(_read_group, source, shards, tables, limit).result()
         return _read_group(source, shards, tables, limit)
     assert io is not None
-    downloads = [io.submit(_read, source, shard, limit) for shard in shards]
+    downloads = deque(io.submit(_read, source, shard, limit) for shard in shards)
+    # Each download is let go once taken: its bytes last until their shard is decoded,
+    # not until the whole group is.
+    arrived = (downloads.popleft().result() for _ in shards)
     if cpu is None:
-        return _decode_group((download.result() for download in downloads), shards, tables)
-    read = [download.result() for download in downloads]
-    return cpu.submit(_decode_group, read, shards, tables).result()
+        return _decode_group(arrived, shards, tables)
+    return cpu.submit(_decode_group, list(arrived), shards, tables).result()
 
 
 def _read_group(
