@@ -91,6 +91,21 @@ def test_a_few_tables_are_read_from_their_fields_text_alone(
     assert _gather(everything.unread, len(data)) is None  # the shard itself is read
 
 
+def test_a_shard_decoded_from_a_buffer_keeps_its_values_when_the_buffer_is_reused(
+    shards: list[tuple[str, bytes]],
+) -> None:
+    """Local shards are read through one buffer: nothing decoded may still point
+    into it when the next shard overwrites it."""
+    (first, data), (_, other) = [item for item in shards if item[0].startswith("service/")][:2]
+    buffer = bytearray(max(len(data), len(other)) + 1)
+    buffer[: len(data)] = data
+    decoded = decode_shard(memoryview(buffer)[: len(data)], first, first, fields=ALL)
+    buffer[:] = other.ljust(len(buffer))
+    expected = tables(data, first, fast=True, wanted=vr.TABLE_NAMES)
+    got = flatten_shard(decoded.batch, vr.TABLE_NAMES)
+    assert decoded.fast and [t for t in vr.TABLE_NAMES if not got[t].equals(expected[t])] == []
+
+
 def test_the_fast_path_takes_the_service_form_and_leaves_the_rest(
     shards: list[tuple[str, bytes]],
 ) -> None:
