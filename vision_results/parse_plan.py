@@ -1,11 +1,11 @@
 """How the exact decoder (:mod:`vision_results.parse`) builds a response's fields.
 
-Everything is decoded into plain dicts and
-lists, as ``json.loads`` would, except that the OCR hierarchy is typed down to
-the symbols and a symbol keeps only its text and break: symbol boxes are most
-of the bytes and no table needs them (benchmarks/README.md), so they are
-skipped without being built. Leaves stay ``Any``: their types are checked
-where they are used. Unknown keys of the typed levels are dropped.
+Everything is decoded into plain dicts and lists, as ``json.loads`` would,
+except that the OCR hierarchy is typed down to the symbols and a symbol keeps
+only its text and break: symbol boxes are most of the bytes and no table needs
+them (benchmarks/README.md), so they are skipped without being built. Leaves
+stay ``Any``: their types are checked where they are used. Unknown keys of the
+typed levels are dropped.
 """
 
 from __future__ import annotations

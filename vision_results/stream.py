@@ -21,7 +21,7 @@ import gc
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -253,7 +253,7 @@ def _group(
             return cpu.submit(_read_group, source, shards, tables, limit).result()
         return _read_group(source, shards, tables, limit)
     assert io is not None
-    downloads = deque(io.submit(_read, source, shard, limit) for shard in shards)
+    downloads = deque(io.submit(_read, shard, limit, source.read) for shard in shards)
     # Each download is let go once taken: its bytes last until their shard is decoded,
     # not until the whole group is.
     arrived = (downloads.popleft().result() for _ in shards)
@@ -268,16 +268,8 @@ def _read_group(
     """A group of local shards, each read when its turn comes, into one buffer (a
     shard's bytes are not kept past its decoding)."""
     buffer = bytearray(min(max(shard.size for shard in shards), limit) + 1)
-
-    def read(shard: Shard) -> memoryview | VisionResultsError:
-        if shard.size > limit:
-            return _too_large(shard, limit)
-        try:
-            return source.read_into(shard, buffer)
-        except VisionResultsError as exc:
-            return exc
-
-    return _decode_group((read(shard) for shard in shards), shards, tables)
+    read = functools.partial(source.read_into, buffer=buffer)
+    return _decode_group((_read(shard, limit, read) for shard in shards), shards, tables)
 
 
 def _decode_group(
@@ -302,23 +294,19 @@ def _decode_group(
     return chunks + _flatten(decoded, tables)
 
 
-def _read(source: Source, shard: Shard, limit: int) -> bytes | VisionResultsError:
-    """The shard's bytes, or the error that stopped reading it."""
+def _read(shard: Shard, limit: int, read: Callable[[Shard], Data]) -> Data | VisionResultsError:
+    """The shard's bytes as ``read`` gives them, or the error that stopped reading it."""
     if shard.size > limit:
-        return _too_large(shard, limit)
+        return ShardError(
+            shard.location,
+            f"{shard.size / 1e6:,.0f} MB is more than the {limit / 1e6:,.0f} MB "
+            "a shard may have (Vision writes at most 100 responses per file); raise the "
+            "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
+        )
     try:
-        return source.read(shard)
+        return read(shard)
     except VisionResultsError as exc:
         return exc
-
-
-def _too_large(shard: Shard, limit: int) -> ShardError:
-    return ShardError(
-        shard.location,
-        f"{shard.size / 1e6:,.0f} MB is more than the {limit / 1e6:,.0f} MB "
-        "a shard may have (Vision writes at most 100 responses per file); raise the "
-        "limit with --max-shard-mb (max_shard_bytes=) if this is really one shard",
-    )
 
 
 def _flatten(group: list[_Decoded], tables: tuple[str, ...]) -> list[Chunk]:
