@@ -2,10 +2,16 @@
 its requests checked as the service checks them, and its output.
 
 Each AsyncAnnotateFileRequest names one input object (PDF, TIFF or GIF) and its own
-destination. The stand-in reads the object, counts its pages (:func:`count_pages`) and
-writes ``output-{first}-to-{last}.json`` AnnotateFileResponses of ``batchSize`` pages
-each: ``{"inputConfig", "responses": [one per page], "totalPages"}``. A file that
-fails as a whole gives one ``output-1-to-1.json`` of ``{"inputConfig", "error"}``.
+destination. The stand-in reads the object through the storage client, counts its
+pages (:func:`count_pages`: PDF ``/Type /Page`` objects; TIFF, GIF: Pillow's
+``n_frames``) and writes ``output-{first}-to-{last}.json`` AnnotateFileResponses of
+``batchSize`` pages each: ``{"inputConfig", "responses": [one per page], "totalPages"}``,
+each page drawn from ``{uri}#page={n}`` with ``context: {uri, pageNumber}``.
+
+The stand-in's own choices, where the service documents none: a file failing as a
+whole (scripted, missing, not of its ``mimeType``, or past the documented 2,000 pages,
+GIFs too) gets one ``output-1-to-1.json`` of ``{"inputConfig", "error"}``; unscripted,
+the error is code 3 (INVALID_ARGUMENT) with a message naming the file's uri.
 """
 
 from __future__ import annotations

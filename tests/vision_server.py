@@ -32,14 +32,8 @@ response with ``context.uri``, through the storage client given to the construct
 package's generator (:func:`vision_results.synth.image_response`), seeded by the
 image uri, and hold the kinds of annotation the request's features ask for.
 
-A file operation reads each input object through the same client, counts its pages
-(PDF: ``/Type /Page`` objects; TIFF, GIF: Pillow's ``n_frames``) and writes files of
-``batchSize`` pages, ``{"inputConfig", "responses", "totalPages"}``, onto that request's
-destination, each page drawn from ``{uri}#page={n}`` with ``context: {uri, pageNumber}``.
-The stand-in's own choices, where the service documents none: a file failing as a
-whole (scripted, missing, not of its ``mimeType``, or past the documented 2,000 pages,
-GIFs too) gets one ``output-1-to-1.json`` of ``{"inputConfig", "error"}``; unscripted,
-the error is code 3 (INVALID_ARGUMENT) with a message naming the file's uri.
+A file operation reads each input object through the same client and writes its
+pages' answers onto that request's destination (tests/vision_files.py says how).
 
 Errors are google.rpc-style JSON (``{"error": {"code", "message", "status"}}``).
 Enums in the Operation (``metadata.state``) are names, or numbers when the query
